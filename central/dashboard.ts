@@ -1,0 +1,125 @@
+/**
+ * Central's console panel: a table of every CP in its state's color, refreshed in place on a
+ * terminal, or one line per state change when stdout is not a terminal.
+ *
+ * @module
+ */
+import { type Color, paint } from "../shared/colors.ts";
+import { formatRecord, type LogRecord } from "../shared/log.ts";
+import { type ChargingPoint, type CpState, shownState } from "./network.ts";
+
+/** The color of each state, as the spec asks. */
+export const STATE_COLORS: Record<CpState, Color> = {
+  ACTIVADO: "green",
+  PARADO: "orange",
+  SUMINISTRANDO: "green",
+  AVERIADO: "red",
+  DESCONECTADO: "gray",
+};
+
+/** What a CP's row says about its state (driver, kWh, € while supplying). */
+export function stateText(cp: ChargingPoint): string {
+  const state = shownState(cp);
+  const s = cp.session;
+  if (!s) return state;
+  const supply = `driver ${s.driver_id}  ${s.consumo_kwh.toFixed(3)} kWh  ${
+    s.importe_eur.toFixed(2)
+  } €`;
+  return state === "SUMINISTRANDO" ? `${state}  ${supply}` : `${state}  (${supply})`;
+}
+
+function fit(text: string, width: number): string {
+  return text.length > width ? text.slice(0, Math.max(0, width - 1)) + "…" : text.padEnd(width);
+}
+
+/** Renders the table as lines no wider than `width`, without colors when `color` is false. */
+export function renderBoard(cps: ChargingPoint[], width: number, color: boolean): string[] {
+  const idW = Math.max(5, ...cps.map((c) => c.cp_id.length));
+  const locW = Math.max(8, Math.min(28, width - idW - 40));
+  const head = `${fit("CP", idW)}  ${fit("LOCATION", locW)}  ${fit("€/kWh", 6)}  STATE`;
+  const lines = [fit(head, width), "─".repeat(Math.min(width, head.length + 30))];
+  for (const cp of cps) {
+    const left = `${fit(cp.cp_id, idW)}  ${fit(cp.location, locW)}  ${
+      fit(cp.price_eur_kwh.toFixed(3), 6)
+    }  `;
+    const state = fit(stateText(cp), Math.max(10, width - left.length));
+    const shown = color ? paint(STATE_COLORS[shownState(cp)], state) : state;
+    lines.push(left + shown);
+  }
+  if (cps.length === 0) lines.push("(no charging points yet: start an EV_CP_M)");
+  return lines;
+}
+
+/** The live view. */
+export class Dashboard {
+  readonly #tty: boolean;
+  readonly #recent: string[] = [];
+  readonly #lastStates = new Map<string, string>();
+  #timer?: ReturnType<typeof setInterval>;
+  #dirty = true;
+
+  constructor(
+    readonly title: string,
+    readonly source: () => ChargingPoint[],
+    readonly footer: () => string[] = () => [],
+  ) {
+    this.#tty = Deno.stdout.isTerminal();
+  }
+
+  /** Whether the view redraws a full screen (and so shows log lines itself). */
+  get fullScreen(): boolean {
+    return this.#tty;
+  }
+
+  /** Starts redrawing (terminal) at most every `ms` milliseconds. */
+  start(ms = 250): void {
+    if (this.#tty) {
+      Deno.stdout.writeSync(new TextEncoder().encode("\x1b[?25l\x1b[2J"));
+      this.#timer = setInterval(() => this.#dirty && this.#draw(), ms);
+    }
+    this.changed();
+  }
+
+  /** Adds a line to the recent-events area. */
+  log(record: LogRecord): void {
+    this.#recent.push(formatRecord(record));
+    if (this.#recent.length > 8) this.#recent.shift();
+    this.#dirty = true;
+  }
+
+  /** Something changed: redraw soon (terminal), or print the CPs whose state changed. */
+  changed(): void {
+    this.#dirty = true;
+    if (this.#tty) return;
+    for (const cp of this.source()) {
+      const line = `${cp.cp_id} ${stateText(cp)}`;
+      const state = shownState(cp);
+      if (this.#lastStates.get(cp.cp_id) === state) continue;
+      this.#lastStates.set(cp.cp_id, state);
+      console.log(`STATE ${line}`);
+    }
+  }
+
+  #draw(): void {
+    this.#dirty = false;
+    const width = Deno.consoleSize().columns;
+    const lines = [
+      paint("bold", this.title),
+      "",
+      ...renderBoard(this.source(), width, true),
+      "",
+      paint("bold", "Recent events"),
+      ...this.#recent.map((l) => fit(l, width)),
+      "",
+      ...this.footer(),
+    ];
+    const text = "\x1b[H" + lines.map((l) => l + "\x1b[K").join("\n") + "\x1b[J";
+    Deno.stdout.writeSync(new TextEncoder().encode(text));
+  }
+
+  /** Stops redrawing and gives the terminal back. */
+  stop(): void {
+    clearInterval(this.#timer);
+    if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode("\x1b[?25h\n"));
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Central's SQLite store (`node:sqlite`, built into Deno; jsr:@db/sqlite is out of reach).
+ * The schema is `schema.sql`, embedded in the program, applied at every start.
+ *
+ * Effects from {@link ChargingNetwork} are written in one transaction per batch, so a crash
+ * leaves either all of a batch or none of it.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import schema from "../schema.sql" with { type: "text" };
+import type { ChargingPoint, Effect, NetworkEvent, RunningSession } from "./network.ts";
+import type { Ticket } from "../shared/messages.ts";
+
+/** A stored CP, without its run-time facts. */
+export type StoredCp = Omit<ChargingPoint, "link" | "session">;
+
+/** A sessions row. */
+export interface SessionRow {
+  session_id: string;
+  request_id: string;
+  cp_id: string;
+  driver_id: string;
+  price_eur_kwh: number;
+  status: "RUNNING" | "ENDED" | "ABORTED";
+  consumo_kwh: number;
+  importe_eur: number;
+  started_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+/** An events row. */
+export interface EventRow extends NetworkEvent {
+  id: number;
+}
+
+/** Central's database. */
+export class CentralDb {
+  readonly #db: DatabaseSync;
+  readonly #saveCp: StatementSync;
+  readonly #openSession: StatementSync;
+  readonly #progress: StatementSync;
+  readonly #closeSession: StatementSync;
+  readonly #addEvent: StatementSync;
+
+  /** Opens (creating if needed) the database at `path` and applies the schema. */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+    );
+    this.#db.exec(schema);
+    this.#saveCp = this.#db.prepare(
+      `INSERT INTO charging_points (cp_id, location, price_eur_kwh, operator_stopped, registered_at, last_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (cp_id) DO UPDATE SET location = excluded.location,
+         price_eur_kwh = excluded.price_eur_kwh, operator_stopped = excluded.operator_stopped,
+         last_seen_at = excluded.last_seen_at`,
+    );
+    this.#openSession = this.#db.prepare(
+      `INSERT INTO sessions (session_id, request_id, cp_id, driver_id, price_eur_kwh, status,
+         started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?)`,
+    );
+    this.#progress = this.#db.prepare(
+      `UPDATE sessions SET consumo_kwh = ?, importe_eur = ?, last_seq = ?, updated_at = ?
+       WHERE session_id = ? AND status = 'RUNNING'`,
+    );
+    this.#closeSession = this.#db.prepare(
+      `UPDATE sessions SET status = ?, consumo_kwh = ?, importe_eur = ?, ended_at = ?,
+         updated_at = ?, end_reason = ? WHERE session_id = ? AND status = 'RUNNING'`,
+    );
+    this.#addEvent = this.#db.prepare(
+      "INSERT INTO events (at, cp_id, session_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
+    );
+  }
+
+  /** Every stored CP. */
+  loadCps(): StoredCp[] {
+    const rows = this.#db.prepare(
+      "SELECT cp_id, location, price_eur_kwh, operator_stopped FROM charging_points",
+    ).all() as {
+      cp_id: string;
+      location: string;
+      price_eur_kwh: number;
+      operator_stopped: number;
+    }[];
+    return rows.map((r) => ({
+      cp_id: r.cp_id,
+      location: r.location,
+      price_eur_kwh: r.price_eur_kwh,
+      stopped: r.operator_stopped === 1,
+      health: "OK",
+    }));
+  }
+
+  /** Sessions left RUNNING (by a previous run that stopped or crashed). */
+  loadRunningSessions(now: number): RunningSession[] {
+    const rows = this.#db.prepare(
+      `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, consumo_kwh, importe_eur,
+         last_seq, started_at FROM sessions WHERE status = 'RUNNING'`,
+    ).all() as unknown as Omit<RunningSession, "last_seen_at">[];
+    // The watchdog counts from now: the supply gets a full timeout to prove it is alive.
+    return rows.map((r) => ({ ...r, last_seen_at: now }));
+  }
+
+  /** Writes the persistent effects of one batch in a single transaction. */
+  apply(effects: Effect[], now: number): void {
+    if (!effects.some((e) => e.kind !== "send" && e.kind !== "log")) return;
+    this.#db.exec("BEGIN");
+    try {
+      for (const e of effects) this.#applyOne(e, now);
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  #applyOne(e: Effect, now: number): void {
+    switch (e.kind) {
+      case "save_cp": {
+        const c = e.cp;
+        this.#saveCp.run(c.cp_id, c.location, c.price_eur_kwh, c.stopped ? 1 : 0, now, now);
+        return;
+      }
+      case "open_session": {
+        const s = e.session;
+        this.#openSession.run(
+          s.session_id,
+          s.request_id,
+          s.cp_id,
+          s.driver_id,
+          s.price_eur_kwh,
+          s.started_at,
+          now,
+        );
+        return;
+      }
+      case "progress": {
+        const s = e.session;
+        this.#progress.run(s.consumo_kwh, s.importe_eur, s.last_seq, now, s.session_id);
+        return;
+      }
+      case "close_session": {
+        const t: Ticket = e.ticket;
+        this.#closeSession.run(
+          t.status,
+          t.consumo_kwh,
+          t.importe_eur,
+          t.ended_at,
+          now,
+          t.reason,
+          t.session_id,
+        );
+        return;
+      }
+      case "event": {
+        const v = e.event;
+        this.#addEvent.run(v.at, v.cp_id ?? null, v.session_id ?? null, v.kind, v.detail);
+        return;
+      }
+    }
+  }
+
+  /** Sessions, newest first. */
+  sessions(limit = 100): SessionRow[] {
+    return this.#db.prepare(
+      `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, status, consumo_kwh,
+         importe_eur, started_at, updated_at, ended_at, end_reason
+       FROM sessions ORDER BY started_at DESC LIMIT ?`,
+    ).all(limit) as unknown as SessionRow[];
+  }
+
+  /** Events, newest first. */
+  events(limit = 100): EventRow[] {
+    return this.#db.prepare(
+      "SELECT id, at, cp_id, session_id, kind, detail FROM events ORDER BY id DESC LIMIT ?",
+    ).all(limit) as unknown as EventRow[];
+  }
+
+  /** Closes the database. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

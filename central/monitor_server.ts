@@ -1,0 +1,119 @@
+/**
+ * Central's TCP server for monitors (EV_CP_M): registration, AVERIA/OK reports and
+ * heartbeats over length-prefixed JSON frames. A link that closes, breaks its framing or
+ * falls silent longer than the heartbeat timeout is reported as down.
+ *
+ * @module
+ */
+import type { FramedConn } from "../shared/framed_conn.ts";
+import { FrameError } from "../shared/framing.ts";
+import { FramedServer, idleTimer } from "../shared/framed_server.ts";
+import { logger } from "../shared/log.ts";
+import {
+  type CentralToMonitor,
+  type Health,
+  parseMonitorToCentral,
+  type Register,
+} from "../shared/messages.ts";
+import { ValidationError } from "../shared/validate.ts";
+
+const log = logger("monitors");
+
+/** What the server asks of Central's core. */
+export interface MonitorHandlers {
+  /** A monitor wants to register; returns the answer to send it. */
+  register(
+    reg: Register,
+    peer: string,
+  ): { ok: true; welcome: CentralToMonitor } | { ok: false; reason: string };
+  /** A registered monitor reports its engine's health. */
+  health(cpId: string, health: Health): void;
+  /** A registered monitor's link is gone. */
+  down(cpId: string, why: string): void;
+}
+
+/** Timeouts of the monitor links. */
+export interface MonitorServerOptions {
+  /** A link silent for this long is considered lost. Monitors beat every second. */
+  heartbeatTimeoutMs: number;
+  /** A new connection must register within this time. */
+  registerTimeoutMs: number;
+}
+
+/** Starts Central's monitor server on `port`. */
+export function startMonitorServer(
+  port: number,
+  handlers: MonitorHandlers,
+  options: MonitorServerOptions,
+  hostname = "0.0.0.0",
+): FramedServer {
+  return new FramedServer(port, hostname, (link) => serve(link, handlers, options), log);
+}
+
+async function serve(
+  link: FramedConn,
+  handlers: MonitorHandlers,
+  options: MonitorServerOptions,
+): Promise<void> {
+  let cpId: string | undefined;
+  let why = "link closed";
+  const idle = idleTimer(() => {
+    why = cpId
+      ? `no heartbeat for ${options.heartbeatTimeoutMs} ms`
+      : `did not register within ${options.registerTimeoutMs} ms`;
+    link.close();
+  });
+  const arm = () => idle.arm(cpId ? options.heartbeatTimeoutMs : options.registerTimeoutMs);
+  arm();
+  try {
+    for await (const frame of link.frames()) {
+      arm();
+      if (!frame.ok) {
+        await reject(link, frame.error, cpId);
+        continue;
+      }
+      let msg;
+      try {
+        msg = parseMonitorToCentral(frame.value);
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        await reject(link, e.message, cpId);
+        continue;
+      }
+      if (msg.type === "HEARTBEAT") {
+        await link.send({ type: "HEARTBEAT" });
+      } else if (msg.type === "REGISTER") {
+        if (cpId) {
+          await reject(link, "already registered on this link", cpId);
+          continue;
+        }
+        const answer = handlers.register(msg, link.peer);
+        if (!answer.ok) {
+          await link.send({ type: "REFUSED", reason: answer.reason });
+          why = "refused";
+          return;
+        }
+        cpId = msg.cp_id;
+        arm();
+        await link.send(answer.welcome);
+      } else if (!cpId) {
+        await reject(link, `${msg.type} before REGISTER`, cpId);
+      } else {
+        handlers.health(cpId, msg.type === "AVERIA" ? "KO" : "OK");
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof FrameError)) throw e;
+    why = `protocol error: ${e.message}`;
+    await link.send({ type: "ERROR", message: e.message });
+  } finally {
+    idle.clear();
+    if (cpId) handlers.down(cpId, why);
+    else if (why !== "link closed" && why !== "refused") log.warn(`${link.peer}: ${why}`);
+  }
+}
+
+async function reject(link: FramedConn, error: string, cpId: string | undefined): Promise<void> {
+  log.warn(`${cpId ?? link.peer}: ${error}`);
+  await link.send({ type: "ERROR", message: error });
+}

@@ -1,0 +1,414 @@
+/**
+ * Central's business rules, free of I/O: the charging points it knows, the facts about each,
+ * the sessions running on them, and what every incoming event changes.
+ *
+ * A CP's state is never stored: it is derived from four independent facts (link, health,
+ * operator, session), so no event can overwrite another's effect (a reconnect cannot wipe
+ * PARADO, a fault cannot leave SUMINISTRANDO behind). Every method returns the
+ * {@link Effect}s to carry out — rows to write, messages to send — and the caller performs
+ * them, so each rule is testable without sockets, Kafka or a database.
+ *
+ * @module
+ */
+import {
+  type CancelRequest,
+  type ChargeRequest,
+  type Command,
+  type ControlMessage,
+  DENY_TEXT,
+  type DenyReason,
+  type EndReason,
+  type Health,
+  isNormalEnd,
+  type Register,
+  stamp,
+  type SupplyEnd,
+  type Telemetry,
+  type Ticket,
+} from "../shared/messages.ts";
+
+/** What the panel shows for a CP. */
+export type CpState = "ACTIVADO" | "PARADO" | "SUMINISTRANDO" | "AVERIADO" | "DESCONECTADO";
+
+/** A session between authorization and its end. */
+export interface RunningSession {
+  session_id: string;
+  request_id: string;
+  cp_id: string;
+  driver_id: string;
+  price_eur_kwh: number;
+  started_at: number;
+  consumo_kwh: number;
+  importe_eur: number;
+  /** Sequence number of the last telemetry applied (-1: none yet). */
+  last_seq: number;
+  /** When telemetry (or the authorization) last proved the supply alive. */
+  last_seen_at: number;
+}
+
+/** Everything Central knows about one CP. */
+export interface ChargingPoint {
+  cp_id: string;
+  location: string;
+  price_eur_kwh: number;
+  /** Whether its monitor's TCP link is up. */
+  link: "up" | "down";
+  /** The engine's health as its monitor last reported. */
+  health: Health;
+  /** Stopped by the operator (PARAR) until REANUDAR; survives restarts and reconnects. */
+  stopped: boolean;
+  session?: RunningSession;
+}
+
+/** Derives the shown state; the first matching fact wins. */
+export function shownState(cp: ChargingPoint): CpState {
+  if (cp.link === "down") return "DESCONECTADO";
+  if (cp.health === "KO") return "AVERIADO";
+  if (cp.stopped) return "PARADO";
+  if (cp.session) return "SUMINISTRANDO";
+  return "ACTIVADO";
+}
+
+/** A line for the events table. */
+export interface NetworkEvent {
+  at: number;
+  cp_id?: string;
+  session_id?: string;
+  kind: string;
+  detail: string;
+}
+
+/** Something the caller must do. */
+export type Effect =
+  | { kind: "save_cp"; cp: ChargingPoint }
+  | { kind: "open_session"; session: RunningSession }
+  | { kind: "progress"; session: RunningSession }
+  | { kind: "close_session"; ticket: Ticket }
+  | { kind: "event"; event: NetworkEvent }
+  | { kind: "send"; message: ControlMessage }
+  | { kind: "log"; level: "info" | "warn"; text: string };
+
+/** Timeouts that rules depend on. */
+export interface NetworkOptions {
+  /** A request older than this when Central reads it is denied as EXPIRED. */
+  requestTimeoutMs: number;
+  /** A running session without telemetry for this long is closed ABORTED. */
+  telemetryTimeoutMs: number;
+}
+
+/** The outcome of a registration. */
+export type Registration =
+  | { ok: true; known: boolean; cp: ChargingPoint; effects: Effect[] }
+  | { ok: false; reason: string; effects: Effect[] };
+
+/** How many request ids are remembered to drop duplicates. */
+const SEEN_REQUESTS = 10_000;
+
+/** Central's state and rules. */
+export class ChargingNetwork {
+  readonly #cps = new Map<string, ChargingPoint>();
+  readonly #sessionsByDriver = new Map<string, RunningSession>();
+  readonly #seenRequests = new Set<string>();
+
+  constructor(readonly options: NetworkOptions) {}
+
+  /** Loads what the database holds, at start: every link is down until its monitor returns. */
+  load(cps: Omit<ChargingPoint, "link" | "session">[], sessions: RunningSession[]): void {
+    for (const cp of cps) this.#cps.set(cp.cp_id, { ...cp, link: "down" });
+    for (const s of sessions) {
+      const cp = this.#cps.get(s.cp_id);
+      if (!cp) continue;
+      cp.session = { ...s };
+      this.#sessionsByDriver.set(s.driver_id, cp.session);
+      this.#remember(s.request_id);
+    }
+  }
+
+  /** A CP by id. */
+  get(cpId: string): ChargingPoint | undefined {
+    return this.#cps.get(cpId);
+  }
+
+  /** All CPs, in id order. */
+  list(): ChargingPoint[] {
+    return [...this.#cps.values()].sort((a, b) => a.cp_id.localeCompare(b.cp_id));
+  }
+
+  /** A monitor registers (or comes back). */
+  register(reg: Register, now: number): Registration {
+    const existing = this.#cps.get(reg.cp_id);
+    if (existing?.link === "up") {
+      const reason = `CP ${reg.cp_id} is already connected from another monitor`;
+      return {
+        ok: false,
+        reason,
+        effects: [event(now, "register_refused", reason, reg.cp_id)],
+      };
+    }
+    const cp: ChargingPoint = existing ?? {
+      cp_id: reg.cp_id,
+      location: reg.location,
+      price_eur_kwh: reg.price_eur_kwh,
+      link: "down",
+      health: reg.health,
+      stopped: false,
+    };
+    cp.location = reg.location;
+    cp.price_eur_kwh = reg.price_eur_kwh;
+    cp.link = "up";
+    const effects: Effect[] = [
+      { kind: "save_cp", cp },
+      event(
+        now,
+        existing ? "reconnected" : "registered",
+        `${existing ? "welcomed back" : "enrolled"} at ${cp.location}, ${cp.price_eur_kwh} €/kWh`,
+        cp.cp_id,
+      ),
+    ];
+    effects.push(...this.#setHealth(cp, reg.health, now));
+    this.#cps.set(cp.cp_id, cp);
+    return { ok: true, known: existing !== undefined, cp, effects };
+  }
+
+  /** A monitor's link closed or timed out. A running supply goes on while telemetry flows. */
+  linkDown(cpId: string, now: number, why: string): Effect[] {
+    const cp = this.#cps.get(cpId);
+    if (!cp || cp.link === "down") return [];
+    cp.link = "down";
+    return [event(now, "disconnected", why, cpId, cp.session?.session_id)];
+  }
+
+  /** The monitor reports AVERIA (KO) or OK. */
+  reportHealth(cpId: string, health: Health, now: number): Effect[] {
+    const cp = this.#cps.get(cpId);
+    return cp ? this.#setHealth(cp, health, now) : [];
+  }
+
+  #setHealth(cp: ChargingPoint, health: Health, now: number): Effect[] {
+    if (cp.health === health) return [];
+    cp.health = health;
+    if (health === "OK") return [event(now, "recovered", "engine answers OK again", cp.cp_id)];
+    const effects: Effect[] = [event(now, "averia", "engine fault reported by monitor", cp.cp_id)];
+    if (cp.session) effects.push(...this.#stopSession(cp, "AVERIA", now));
+    return effects;
+  }
+
+  /** A driver asks to charge. */
+  request(req: ChargeRequest, now: number): Effect[] {
+    if (this.#seenRequests.has(req.id)) {
+      return [{ kind: "log", level: "info", text: `duplicate request ${req.id} ignored` }];
+    }
+    this.#remember(req.id);
+    const cp = this.#cps.get(req.cp_id_solicitado);
+    const reason = this.#denyReason(req, cp, now);
+    if (reason || !cp) return this.#deny(req, reason ?? "UNKNOWN_CP", now);
+    const session: RunningSession = {
+      session_id: crypto.randomUUID(),
+      request_id: req.id,
+      cp_id: cp.cp_id,
+      driver_id: req.driver_id,
+      price_eur_kwh: cp.price_eur_kwh,
+      started_at: now,
+      consumo_kwh: 0,
+      importe_eur: 0,
+      last_seq: -1,
+      last_seen_at: now,
+    };
+    cp.session = session;
+    this.#sessionsByDriver.set(session.driver_id, session);
+    const common = {
+      cp_id: cp.cp_id,
+      driver_id: session.driver_id,
+      session_id: session.session_id,
+      request_id: session.request_id,
+      price_eur_kwh: session.price_eur_kwh,
+    };
+    return [
+      { kind: "open_session", session: { ...session } },
+      event(
+        now,
+        "authorized",
+        `driver ${session.driver_id} authorized`,
+        cp.cp_id,
+        session.session_id,
+      ),
+      { kind: "send", message: stamp({ type: "START_SUPPLY", ...common }, now) },
+      { kind: "send", message: stamp({ type: "AUTHORIZED", ...common }, now) },
+    ];
+  }
+
+  #denyReason(
+    req: ChargeRequest,
+    cp: ChargingPoint | undefined,
+    now: number,
+  ): DenyReason | undefined {
+    if (now - req.ts > this.options.requestTimeoutMs) return "EXPIRED";
+    if (!cp) return "UNKNOWN_CP";
+    if (this.#sessionsByDriver.has(req.driver_id)) return "DRIVER_BUSY";
+    const state = shownState(cp);
+    if (state === "SUMINISTRANDO") return "BUSY";
+    if (state !== "ACTIVADO") return state;
+    return undefined;
+  }
+
+  #deny(req: ChargeRequest, reason: DenyReason, now: number): Effect[] {
+    const cpId = req.cp_id_solicitado;
+    const known = this.#cps.has(cpId);
+    return [
+      event(now, "denied", `driver ${req.driver_id}: ${reason}`, known ? cpId : undefined),
+      {
+        kind: "send",
+        message: stamp({
+          type: "DENIED",
+          driver_id: req.driver_id,
+          request_id: req.id,
+          cp_id: cpId,
+          reason,
+          message: DENY_TEXT[reason],
+        }, now),
+      },
+    ];
+  }
+
+  /** A driver gives up its request or ends its running charge. */
+  cancel(msg: CancelRequest, now: number): Effect[] {
+    const session = this.#sessionsByDriver.get(msg.driver_id);
+    if (!session || session.request_id !== msg.request_id) {
+      return [{ kind: "log", level: "info", text: `cancel of ${msg.request_id}: nothing running` }];
+    }
+    return this.#stopSession(this.#cps.get(session.cp_id)!, "DRIVER_CANCELLED", now);
+  }
+
+  /** Applies one telemetry reading to the session it names, if it is really that session's. */
+  telemetry(t: Telemetry, now: number): Effect[] {
+    const session = this.#matchingSession(t);
+    if (typeof session === "string") return [{ kind: "log", level: "warn", text: session }];
+    if (t.seq <= session.last_seq) {
+      return [{ kind: "log", level: "info", text: `stale telemetry #${t.seq} for ${t.cp_id}` }];
+    }
+    if (t.consumo_kwh < session.consumo_kwh || t.importe_eur < session.importe_eur) {
+      return [{ kind: "log", level: "warn", text: `decreasing telemetry for ${t.cp_id} ignored` }];
+    }
+    session.last_seq = t.seq;
+    session.consumo_kwh = t.consumo_kwh;
+    session.importe_eur = t.importe_eur;
+    session.last_seen_at = now;
+    return [{ kind: "progress", session: { ...session } }];
+  }
+
+  /** The engine reports the end of a supply: the session closes and the driver gets a ticket. */
+  supplyEnd(end: SupplyEnd, now: number): Effect[] {
+    const session = this.#matchingSession(end);
+    if (typeof session === "string") return [{ kind: "log", level: "info", text: session }];
+    if (end.consumo_kwh >= session.consumo_kwh && end.importe_eur >= session.importe_eur) {
+      session.consumo_kwh = end.consumo_kwh;
+      session.importe_eur = end.importe_eur;
+    }
+    return this.#close(this.#cps.get(session.cp_id)!, end.reason, now);
+  }
+
+  #matchingSession(t: Telemetry | SupplyEnd): RunningSession | string {
+    const session = this.#cps.get(t.cp_id)?.session;
+    const what = `${t.type.toLowerCase()} from ${t.cp_id} (session ${t.session_id})`;
+    if (!session) return `${what} ignored: no running session there`;
+    if (session.session_id !== t.session_id) return `${what} ignored: not the running session`;
+    if (session.driver_id !== t.driver_id) return `${what} ignored: wrong driver ${t.driver_id}`;
+    return session;
+  }
+
+  /** The operator stops (PARAR) or resumes (REANUDAR) one CP or all. */
+  command(type: Command["type"], target: string, now: number): Effect[] {
+    const cps = target === "all" ? this.list() : [this.#cps.get(target)].filter((c) => !!c);
+    const effects: Effect[] = [];
+    for (const cp of cps) {
+      const stopped = type === "PARAR";
+      effects.push({ kind: "send", message: stamp({ type, cp_id: cp.cp_id }, now) });
+      if (cp.stopped === stopped) continue;
+      cp.stopped = stopped;
+      effects.push(
+        { kind: "save_cp", cp },
+        event(now, type.toLowerCase(), "operator command", cp.cp_id),
+      );
+      // PARAR itself makes the engine stop, so no STOP_SUPPLY is sent with it.
+      if (stopped && cp.session) effects.push(...this.#close(cp, "PARAR", now));
+    }
+    return effects;
+  }
+
+  /** Closes sessions whose telemetry stopped. Call every second or so. */
+  tick(now: number): Effect[] {
+    const effects: Effect[] = [];
+    for (const cp of this.#cps.values()) {
+      if (cp.session && now - cp.session.last_seen_at > this.options.telemetryTimeoutMs) {
+        effects.push(...this.#stopSession(cp, "TELEMETRY_TIMEOUT", now));
+      }
+    }
+    return effects;
+  }
+
+  /** Ends a running session and tells the engine to stop supplying it. */
+  #stopSession(cp: ChargingPoint, reason: EndReason, now: number): Effect[] {
+    const session = cp.session!;
+    return [
+      ...this.#close(cp, reason, now),
+      {
+        kind: "send",
+        message: stamp({
+          type: "STOP_SUPPLY",
+          cp_id: cp.cp_id,
+          session_id: session.session_id,
+          reason,
+        }, now),
+      },
+    ];
+  }
+
+  /** Closes the CP's session with what Central last knew was delivered. */
+  #close(cp: ChargingPoint, reason: EndReason, now: number): Effect[] {
+    const s = cp.session!;
+    cp.session = undefined;
+    this.#sessionsByDriver.delete(s.driver_id);
+    const ticket: Ticket = stamp({
+      type: "TICKET",
+      driver_id: s.driver_id,
+      request_id: s.request_id,
+      session_id: s.session_id,
+      cp_id: s.cp_id,
+      price_eur_kwh: s.price_eur_kwh,
+      consumo_kwh: s.consumo_kwh,
+      importe_eur: s.importe_eur,
+      started_at: s.started_at,
+      ended_at: now,
+      status: isNormalEnd(reason) ? "ENDED" : "ABORTED",
+      reason,
+    }, now);
+    return [
+      { kind: "close_session", ticket },
+      event(
+        now,
+        ticket.status === "ENDED" ? "session_ended" : "session_aborted",
+        `${reason}: ${s.consumo_kwh.toFixed(3)} kWh, ${s.importe_eur.toFixed(2)} €`,
+        s.cp_id,
+        s.session_id,
+      ),
+      { kind: "send", message: ticket },
+    ];
+  }
+
+  #remember(requestId: string): void {
+    this.#seenRequests.add(requestId);
+    if (this.#seenRequests.size > SEEN_REQUESTS) {
+      this.#seenRequests.delete(this.#seenRequests.values().next().value!);
+    }
+  }
+}
+
+function event(
+  at: number,
+  kind: string,
+  detail: string,
+  cp_id?: string,
+  session_id?: string,
+): Effect {
+  return { kind: "event", event: { at, kind, detail, cp_id, session_id } };
+}

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { type ChargeRequest, type Register, stamp } from "../shared/messages.ts";
+import { ChargingNetwork, type Effect, shownState } from "./network.ts";
+
+const T0 = 1_800_000_000_000;
+const reg = (cp_id: string, health: "OK" | "KO" = "OK"): Register => ({
+  type: "REGISTER",
+  cp_id,
+  location: "C/Italia 5",
+  price_eur_kwh: 0.5,
+  health,
+});
+const request = (driver: string, cp: string, ts = T0): ChargeRequest =>
+  stamp({ type: "CHARGE_REQUEST", driver_id: driver, cp_id_solicitado: cp }, ts);
+const sent = (effects: Effect[]) => effects.flatMap((e) => (e.kind === "send" ? [e.message] : []));
+const kinds = (effects: Effect[]) =>
+  effects.flatMap((e) => (e.kind === "event" ? [e.event.kind] : []));
+
+function network(): ChargingNetwork {
+  return new ChargingNetwork({ requestTimeoutMs: 10_000, telemetryTimeoutMs: 10_000 });
+}
+
+function authorize(n: ChargingNetwork, driver = "D1", cp = "CP-01") {
+  const effects = n.request(request(driver, cp), T0);
+  const start = sent(effects).find((m) => m.type === "START_SUPPLY");
+  assert.ok(start && start.type === "START_SUPPLY", "authorized");
+  return start;
+}
+
+Deno.test("state is derived: DESCONECTADO > AVERIADO > PARADO > SUMINISTRANDO > ACTIVADO", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const cp = n.get("CP-01")!;
+  assert.equal(shownState(cp), "ACTIVADO");
+  authorize(n);
+  assert.equal(shownState(cp), "SUMINISTRANDO");
+  n.linkDown("CP-01", T0, "closed");
+  assert.equal(shownState(cp), "DESCONECTADO", "a lost link shows first, session or not");
+});
+
+Deno.test("registration: new CPs are enrolled, known ones welcomed back, a second monitor refused", () => {
+  const n = network();
+  const first = n.register(reg("CP-01"), T0);
+  assert.ok(first.ok && !first.known);
+  assert.deepEqual(kinds(first.effects), ["registered"]);
+  const dup = n.register(reg("CP-01"), T0);
+  assert.ok(!dup.ok);
+  assert.match(dup.reason, /already connected/);
+  assert.equal(n.get("CP-01")!.link, "up", "the first monitor keeps its link");
+  n.linkDown("CP-01", T0, "closed");
+  const back = n.register({ ...reg("CP-01"), location: "New place" }, T0);
+  assert.ok(back.ok && back.known);
+  assert.equal(n.get("CP-01")!.location, "New place");
+});
+
+Deno.test("authorization only for an ACTIVADO, free CP; each denial says why", () => {
+  const n = network();
+  for (const id of ["CP-A", "CP-B", "CP-C", "CP-D"]) n.register(reg(id), T0);
+  n.reportHealth("CP-B", "KO", T0);
+  n.command("PARAR", "CP-C", T0);
+  n.linkDown("CP-D", T0, "closed");
+  authorize(n, "D1", "CP-A");
+  const reasonFor = (driver: string, cp: string, ts = T0) => {
+    const m = sent(n.request(request(driver, cp, ts), T0)).find((x) => x.type === "DENIED");
+    return m?.type === "DENIED" ? m.reason : undefined;
+  };
+  assert.equal(reasonFor("D2", "CP-A"), "BUSY");
+  assert.equal(reasonFor("D2", "CP-B"), "AVERIADO");
+  assert.equal(reasonFor("D2", "CP-C"), "PARADO");
+  assert.equal(reasonFor("D2", "CP-D"), "DESCONECTADO");
+  assert.equal(reasonFor("D2", "CP-Z"), "UNKNOWN_CP");
+  assert.equal(reasonFor("D1", "CP-B"), "DRIVER_BUSY");
+  assert.equal(reasonFor("D3", "CP-A", T0 - 60_000), "EXPIRED");
+});
+
+Deno.test("a duplicated request is served once", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const r = request("D1", "CP-01");
+  assert.equal(sent(n.request(r, T0)).length, 2);
+  assert.equal(sent(n.request(r, T0)).length, 0);
+});
+
+Deno.test("telemetry is applied only to the session it names, in order, never decreasing", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  const t = (seq: number, kwh: number, extra = {}) =>
+    stamp({
+      type: "TELEMETRY",
+      cp_id: "CP-01",
+      driver_id: "D1",
+      session_id: start.session_id,
+      consumo_kwh: kwh,
+      importe_eur: kwh * 0.5,
+      seq,
+      ...extra,
+    });
+  assert.equal(n.telemetry(t(1, 0.1), T0)[0].kind, "progress");
+  assert.equal(n.telemetry(t(1, 0.1), T0)[0].kind, "log", "duplicate seq ignored");
+  assert.equal(n.telemetry(t(3, 0.05), T0)[0].kind, "log", "decreasing kWh ignored");
+  assert.equal(n.telemetry(t(4, 0.9, { driver_id: "D9" }), T0)[0].kind, "log", "wrong driver");
+  assert.equal(n.telemetry(t(5, 0.9, { session_id: "other" }), T0)[0].kind, "log", "other session");
+  assert.equal(n.get("CP-01")!.session!.consumo_kwh, 0.1);
+});
+
+Deno.test("the end of supply closes the session ENDED and the ticket equals what was billed", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  const end = stamp({
+    type: "SUPPLY_END",
+    cp_id: "CP-01",
+    driver_id: "D1",
+    session_id: start.session_id,
+    consumo_kwh: 2,
+    importe_eur: 1,
+    reason: "COMPLETED",
+  });
+  const effects = n.supplyEnd(end, T0 + 5000);
+  const ticket = sent(effects).find((m) => m.type === "TICKET");
+  assert.ok(ticket?.type === "TICKET");
+  assert.equal(ticket.status, "ENDED");
+  assert.equal(ticket.consumo_kwh, 2);
+  assert.equal(ticket.importe_eur, 1);
+  assert.deepEqual(effects.find((e) => e.kind === "close_session"), {
+    kind: "close_session",
+    ticket,
+  });
+  assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
+  assert.equal(n.supplyEnd(end, T0)[0].kind, "log", "a second end is ignored");
+});
+
+Deno.test("PARAR aborts the running session and survives a reconnect; REANUDAR resumes", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n);
+  const effects = n.command("PARAR", "CP-01", T0);
+  const msgs = sent(effects);
+  assert.deepEqual(msgs.map((m) => m.type), ["PARAR", "TICKET"]);
+  assert.equal(msgs[1].type === "TICKET" && msgs[1].status, "ABORTED");
+  n.linkDown("CP-01", T0, "closed");
+  n.register(reg("CP-01"), T0);
+  assert.equal(shownState(n.get("CP-01")!), "PARADO");
+  n.command("REANUDAR", "all", T0);
+  assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
+});
+
+Deno.test("AVERIA during a charge aborts it and tells the engine to stop", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n);
+  const msgs = sent(n.reportHealth("CP-01", "KO", T0));
+  assert.deepEqual(msgs.map((m) => m.type), ["TICKET", "STOP_SUPPLY"]);
+  assert.equal(msgs[0].type === "TICKET" && msgs[0].reason, "AVERIA");
+  assert.equal(shownState(n.get("CP-01")!), "AVERIADO");
+  n.reportHealth("CP-01", "OK", T0);
+  assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
+});
+
+Deno.test("the watchdog closes a session whose telemetry stopped", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n);
+  assert.deepEqual(n.tick(T0 + 9_000), []);
+  const msgs = sent(n.tick(T0 + 10_001));
+  assert.equal(msgs[0].type === "TICKET" && msgs[0].reason, "TELEMETRY_TIMEOUT");
+  assert.equal(n.get("CP-01")!.session, undefined);
+});
+
+Deno.test("a driver's cancel ends its own running session only", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  const other = stamp({ type: "CANCEL_REQUEST", driver_id: "D2", request_id: start.request_id });
+  assert.equal(n.cancel(other, T0)[0].kind, "log");
+  const mine = stamp({ type: "CANCEL_REQUEST", driver_id: "D1", request_id: start.request_id });
+  const msgs = sent(n.cancel(mine, T0));
+  assert.equal(msgs[0].type === "TICKET" && msgs[0].reason, "DRIVER_CANCELLED");
+});
+
+Deno.test("loading a stored network: links down, sessions running, PARADO kept", () => {
+  const n = network();
+  n.load(
+    [{ cp_id: "CP-01", location: "x", price_eur_kwh: 0.3, health: "OK", stopped: true }],
+    [],
+  );
+  assert.equal(shownState(n.get("CP-01")!), "DESCONECTADO");
+  n.register(reg("CP-01"), T0);
+  assert.equal(shownState(n.get("CP-01")!), "PARADO");
+});

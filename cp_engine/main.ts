@@ -1,0 +1,167 @@
+/**
+ * EV_CP_E — a charging point's engine: answers its monitor's health checks, takes orders
+ * from Central over Kafka and supplies energy, sending telemetry every second.
+ *
+ * Usage: EV_CP_E <kafka_host:port> [listen_port]
+ *
+ * @module
+ */
+import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/cli.ts";
+import { paint } from "../shared/colors.ts";
+import { readCommands, restoreTerminal } from "../shared/input.ts";
+import { createKafka, JsonProducer, startConsumer } from "../shared/kafka.ts";
+import { errorText, logger } from "../shared/log.ts";
+import { parseControlMessage, type TelemetryMessage } from "../shared/messages.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
+import { topicNames } from "../shared/topics.ts";
+import { parseJson, ValidationError } from "../shared/validate.ts";
+import { Engine } from "./engine.ts";
+import { startHealthServer } from "./health_server.ts";
+
+/** The health port when none is given. */
+export const DEFAULT_ENGINE_PORT = 7001;
+
+const log = logger("engine");
+
+const spec = {
+  name: "EV_CP_E",
+  summary: "engine of a charging point: supplies energy when Central authorizes a driver",
+  positionals: [
+    { name: "kafka_host:port", help: "Kafka broker, e.g. 192.168.1.20:9092" },
+    {
+      name: "listen_port",
+      help: `port where its monitor checks its health (default: ${DEFAULT_ENGINE_PORT})`,
+      optional: true,
+    },
+  ],
+  options: {
+    duration: {
+      type: "string" as const,
+      arg: "<seconds>",
+      help: "how long a supply lasts unless unplugged or stopped",
+      default: "120",
+    },
+    power: { type: "string" as const, arg: "<kW>", help: "charger power", default: "50" },
+  },
+  notes: [
+    "Keys: f = toggle fault (answer KO), u = unplug (end the supply), q = quit.",
+    "With stdin not a terminal, commands are read as lines: ko, ok, fault (toggle), unplug, quit.",
+  ],
+};
+
+const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => ({
+  broker: parseHostPort(positionals[0], "kafka_host:port"),
+  port: positionals[1] ? parsePort(positionals[1], "listen_port") : DEFAULT_ENGINE_PORT,
+  durationS: parseNumber(options.duration!, "--duration", 1, 86_400),
+  powerKw: parseNumber(options.power!, "--power", 0.1, 1000),
+}));
+
+handleSignals();
+onShutdown("terminal", restoreTerminal);
+const brokerText = `${config.broker.host}:${config.broker.port}`;
+const topics = topicNames();
+const engine = new Engine({
+  powerKw: config.powerKw,
+  durationS: config.durationS,
+  staleMs: 15_000,
+});
+let lastShown = "";
+
+function show(): void {
+  const s = engine.supply;
+  const line = `${engine.cpId ?? "(no CP yet)"} ${engine.state}` +
+    (s ? ` driver ${s.plan.driver_id} ${s.reading().consumo_kwh.toFixed(3)} kWh` : "");
+  if (line === lastShown) return;
+  lastShown = line;
+  const color = engine.state === "AVERIADO"
+    ? "red"
+    : engine.state === "PARADO"
+    ? "orange"
+    : "green";
+  console.log(`STATUS ${paint(color, line)}`);
+}
+
+let server;
+try {
+  server = startHealthServer(config.port, {
+    health: () => engine.health(),
+    claim: (cpId) => {
+      const first = engine.cpId === undefined;
+      const ok = engine.claim(cpId);
+      if (first && ok) {
+        log.info(`serving CP ${cpId}`);
+        show();
+      }
+      return ok;
+    },
+  });
+} catch (e) {
+  const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
+  console.error(`EV_CP_E: error: cannot listen on port ${config.port}: ${reason}`);
+  Deno.exit(1);
+}
+onShutdown("health server", () => server.close());
+
+const kafka = createKafka(brokerText, "ev-engine");
+const producer = new JsonProducer(kafka);
+let sending: Promise<void> = Promise.resolve();
+
+function send(messages: TelemetryMessage[]): void {
+  if (messages.length === 0) return;
+  const batch = messages.map((m) => ({ key: m.cp_id, value: m }));
+  sending = sending.then(() =>
+    producer.send(topics.telemetry, batch).catch((e) => {
+      log.error(`sending telemetry failed: ${errorText(e)}`);
+    })
+  );
+  show();
+}
+
+try {
+  await producer.connect();
+  onShutdown("kafka producer", async () => {
+    await sending;
+    await producer.disconnect();
+  });
+  const consumer = await startConsumer({
+    kafka,
+    groupId: `ev-engine-${crypto.randomUUID()}`,
+    topics: [topics.control],
+    fromBeginning: false,
+    onBatch: (records) => {
+      for (const r of records) {
+        try {
+          send(engine.control(parseControlMessage(parseJson(r.text)), Date.now()));
+        } catch (e) {
+          if (!(e instanceof ValidationError)) throw e;
+          log.warn(`skipped control message at ${r.partition}/${r.offset}: ${e.message}`);
+        }
+        show();
+      }
+    },
+  });
+  onShutdown("kafka consumer", () => consumer.stop());
+} catch (e) {
+  console.error(`EV_CP_E: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
+  await shutdown(1, "could not start");
+}
+
+const ticker = setInterval(() => send(engine.tick()), 1000);
+onShutdown("ticker", () => clearInterval(ticker));
+log.info(`health checks on port ${server.port}; Kafka at ${brokerText}`);
+show();
+
+void readCommands(
+  { f: "fault", u: "unplug", q: "quit" },
+  { fault: "fault_on", ko: "fault_on", ok: "fault_off", unplug: "unplug", quit: "quit" },
+  (command) => {
+    if (command === "quit") void shutdown(0, "quit");
+    else if (command === "unplug") send(engine.unplug());
+    else {
+      const on = command === "fault" ? !engine.faulty : command === "fault_on";
+      send(engine.setFault(on));
+      log.info(on ? "simulated fault ON: answering KO" : "simulated fault OFF: answering OK");
+    }
+    show();
+  },
+);

@@ -1,0 +1,58 @@
+/**
+ * The engine's supply simulation, free of I/O: energy grows with the charger's power every
+ * second, and the amount is always energy × price, so a ticket's € is exactly kWh × price.
+ *
+ * @module
+ */
+
+/** One authorized supply in progress. */
+export interface SupplyPlan {
+  session_id: string;
+  driver_id: string;
+  request_id: string;
+  price_eur_kwh: number;
+  /** Charger power in kW. */
+  powerKw: number;
+  /** How long the supply lasts if nothing ends it, in seconds. */
+  durationS: number;
+}
+
+/** A reading of what has been delivered. */
+export interface Reading {
+  seq: number;
+  consumo_kwh: number;
+  importe_eur: number;
+}
+
+/** Advances a supply one second at a time. */
+export class Supply {
+  #seconds = 0;
+
+  constructor(readonly plan: SupplyPlan) {}
+
+  /** Seconds supplied so far. */
+  get seconds(): number {
+    return this.#seconds;
+  }
+
+  /** Whether the planned duration is over. */
+  get complete(): boolean {
+    return this.#seconds >= this.plan.durationS;
+  }
+
+  /** What has been delivered so far. */
+  reading(): Reading {
+    const kwh = round6((this.plan.powerKw * this.#seconds) / 3600);
+    return { seq: this.#seconds, consumo_kwh: kwh, importe_eur: kwh * this.plan.price_eur_kwh };
+  }
+
+  /** One more second of supply; returns the new reading. */
+  tick(): Reading {
+    if (!this.complete) this.#seconds++;
+    return this.reading();
+  }
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}

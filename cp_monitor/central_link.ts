@@ -1,0 +1,133 @@
+/**
+ * The monitor's link to Central: registers, beats every second, reports AVERIA/OK, and
+ * reconnects with backoff whenever Central is missing or falls silent. On every
+ * (re)registration it states the engine's current health, so Central never keeps a stale one.
+ *
+ * @module
+ */
+import type { HostPort } from "../shared/cli.ts";
+import { FramedConn } from "../shared/framed_conn.ts";
+import { idleTimer } from "../shared/framed_server.ts";
+import { errorText, logger } from "../shared/log.ts";
+import { type Health, parseCentralToMonitor, type Register } from "../shared/messages.ts";
+import { Backoff } from "./backoff.ts";
+
+const log = logger("central-link");
+
+/** What the link reports to its owner. */
+export interface LinkEvents {
+  /** Registered: Central's welcome text. */
+  up(message: string): void;
+  /** Lost (and retrying). */
+  down(why: string): void;
+  /** Central refused this CP for good (e.g. another monitor holds the id). */
+  refused(reason: string): void;
+}
+
+/** Settings of the link. */
+export interface LinkOptions {
+  heartbeatMs: number;
+  /** Central silent this long means it is gone. */
+  timeoutMs: number;
+}
+
+/** A monitor's link to Central. */
+export class CentralLink {
+  #link?: FramedConn;
+  #registered = false;
+  #stopped = false;
+  #health: Health;
+  readonly #backoff = new Backoff();
+
+  constructor(
+    readonly central: HostPort,
+    readonly registration: Omit<Register, "type" | "health">,
+    initialHealth: Health,
+    readonly events: LinkEvents,
+    readonly options: LinkOptions = { heartbeatMs: 1000, timeoutMs: 3500 },
+  ) {
+    this.#health = initialHealth;
+  }
+
+  /** Whether Central has accepted the registration on the current link. */
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  /** Runs until stopped, reconnecting as needed. */
+  async run(): Promise<void> {
+    while (!this.#stopped) {
+      const why = await this.#session();
+      if (this.#stopped) return;
+      if (why === null) return; // refused
+      this.events.down(why);
+      await new Promise((r) => setTimeout(r, this.#backoff.next()));
+    }
+  }
+
+  /** Reports the engine's health; sent now when registered, else at the next registration. */
+  setHealth(health: Health): void {
+    if (health === this.#health) return;
+    this.#health = health;
+    if (this.#registered) void this.#link?.send({ type: health === "OK" ? "OK" : "AVERIA" });
+  }
+
+  // One connection's life: returns why it ended, or null when Central refused us.
+  async #session(): Promise<string | null> {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname: this.central.host, port: this.central.port });
+    } catch (e) {
+      return `cannot reach Central at ${this.central.host}:${this.central.port}: ${errorText(e)}`;
+    }
+    const link = new FramedConn(conn);
+    this.#link = link;
+    let why = "Central closed the link";
+    const idle = idleTimer(() => {
+      why = `Central silent for ${this.options.timeoutMs} ms`;
+      link.close();
+    });
+    idle.arm(this.options.timeoutMs);
+    const beat = setInterval(() => void link.send({ type: "HEARTBEAT" }), this.options.heartbeatMs);
+    try {
+      await link.send({ type: "REGISTER", ...this.registration, health: this.#health });
+      for await (const frame of link.frames()) {
+        idle.arm(this.options.timeoutMs);
+        if (!frame.ok) continue;
+        let msg;
+        try {
+          msg = parseCentralToMonitor(frame.value);
+        } catch (e) {
+          log.warn(`unexpected frame from Central: ${errorText(e)}`);
+          continue;
+        }
+        if (msg.type === "WELCOME") {
+          this.#registered = true;
+          this.#backoff.reset();
+          this.events.up(msg.message);
+          // Health may have changed between REGISTER and WELCOME.
+          await link.send({ type: this.#health === "OK" ? "OK" : "AVERIA" });
+        } else if (msg.type === "REFUSED") {
+          this.events.refused(msg.reason);
+          return null;
+        } else if (msg.type === "ERROR") {
+          log.warn(`Central says: ${msg.message}`);
+        }
+      }
+    } catch (e) {
+      why = `link error: ${errorText(e)}`;
+    } finally {
+      clearInterval(beat);
+      idle.clear();
+      this.#registered = false;
+      link.close();
+    }
+    return why;
+  }
+
+  /** Closes the link and stops reconnecting. */
+  stop(): void {
+    this.#stopped = true;
+    this.#link?.close();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The monitor's side of the engine link: connects to the engine, sends HEALTH_CHECK every
+ * second and turns the answers — or their absence — into OK/KO observations. A closed link
+ * is a KO at once, not at the next check.
+ *
+ * @module
+ */
+import { FramedConn } from "../shared/framed_conn.ts";
+import type { HostPort } from "../shared/cli.ts";
+import { errorText, logger } from "../shared/log.ts";
+import { type Health, parseEngineToMonitor } from "../shared/messages.ts";
+
+const log = logger("engine-link");
+
+/** How long the engine has to answer a check. */
+export const CHECK_TIMEOUT_MS = 800;
+
+/** Checks an engine every `intervalMs`; calls `observe` with each outcome. */
+export class EngineChecker {
+  #link?: FramedConn;
+  #seq = 0;
+  #answered = -1;
+  #answer: Health = "KO";
+  #timer?: ReturnType<typeof setInterval>;
+  #stopped = false;
+  #connecting = false;
+  #lastError = "";
+
+  constructor(
+    readonly engine: HostPort,
+    readonly cpId: string,
+    readonly observe: (health: Health, detail: string) => void,
+    readonly intervalMs = 1000,
+  ) {}
+
+  /** Starts checking. */
+  start(): void {
+    void this.#check();
+    this.#timer = setInterval(() => void this.#check(), this.intervalMs);
+  }
+
+  async #check(): Promise<void> {
+    if (this.#stopped) return;
+    if (!this.#link) {
+      if (this.#connecting) return;
+      await this.#connect();
+      if (!this.#link) return;
+    }
+    const seq = ++this.#seq;
+    const link = this.#link;
+    if (!(await link.send({ type: "HEALTH_CHECK", cp_id: this.cpId, seq }))) return;
+    setTimeout(() => {
+      if (this.#stopped || link !== this.#link || this.#answered >= seq) return;
+      this.observe("KO", `engine did not answer within ${CHECK_TIMEOUT_MS} ms`);
+    }, CHECK_TIMEOUT_MS);
+  }
+
+  async #connect(): Promise<void> {
+    this.#connecting = true;
+    try {
+      const conn = await Deno.connect({ hostname: this.engine.host, port: this.engine.port });
+      if (this.#stopped) {
+        conn.close();
+        return;
+      }
+      this.#link = new FramedConn(conn);
+      this.#lastError = "";
+      log.info(`connected to engine at ${this.engine.host}:${this.engine.port}`);
+      void this.#read(this.#link);
+    } catch (e) {
+      const error = errorText(e);
+      if (error !== this.#lastError) log.warn(`engine unreachable: ${error}`);
+      this.#lastError = error;
+      this.observe("KO", "engine unreachable");
+    } finally {
+      this.#connecting = false;
+    }
+  }
+
+  async #read(link: FramedConn): Promise<void> {
+    try {
+      for await (const frame of link.frames()) {
+        if (!frame.ok) continue;
+        try {
+          const h = parseEngineToMonitor(frame.value);
+          this.#answered = Math.max(this.#answered, h.seq);
+          this.#answer = h.status;
+          this.observe(h.status, h.status === "OK" ? "engine OK" : "engine answers KO");
+        } catch {
+          const text = JSON.stringify(frame.value).slice(0, 200);
+          log.warn(`engine says: ${text}`);
+        }
+      }
+    } catch (e) {
+      log.warn(`engine link broken: ${errorText(e)}`);
+    }
+    link.close();
+    if (this.#link === link) this.#link = undefined;
+    if (!this.#stopped) this.observe("KO", "engine link closed");
+  }
+
+  /** The last answer the engine gave. */
+  get lastAnswer(): Health {
+    return this.#answer;
+  }
+
+  /** Stops checking and closes the link. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#link?.close();
+  }
+}

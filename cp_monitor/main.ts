@@ -1,0 +1,111 @@
+/**
+ * EV_CP_M — a charging point's health monitor: registers the CP with Central over TCP,
+ * keeps that link alive, checks its engine every second and reports AVERIA at once when
+ * the engine answers KO or not at all, and OK when it recovers.
+ *
+ * Usage: EV_CP_M <engine_host:port> <central_host:port> <cp_id>
+ *
+ * @module
+ */
+import {
+  parseCommandLine,
+  parseHostPort,
+  parseId,
+  parseNumber,
+  UsageError,
+} from "../shared/cli.ts";
+import { paint } from "../shared/colors.ts";
+import { readCommands, restoreTerminal } from "../shared/input.ts";
+import { logger } from "../shared/log.ts";
+import type { Health } from "../shared/messages.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
+import { CentralLink } from "./central_link.ts";
+import { EngineChecker } from "./engine_checker.ts";
+
+const log = logger("monitor");
+
+const spec = {
+  name: "EV_CP_M",
+  summary: "health monitor of a charging point: links it to Central and watches its engine",
+  positionals: [
+    { name: "engine_host:port", help: "its engine's health port, e.g. 127.0.0.1:7001" },
+    { name: "central_host:port", help: "EV_Central's socket port, e.g. 192.168.1.20:7000" },
+    { name: "cp_id", help: "this charging point's id, e.g. CP-01" },
+  ],
+  options: {
+    location: {
+      type: "string" as const,
+      arg: "<text>",
+      help: "where the CP is",
+      default: "Unknown location",
+    },
+    price: { type: "string" as const, arg: "<eur_per_kwh>", help: "price", default: "0.35" },
+  },
+  notes: ["Keys: q = quit (closes the link; Central shows the CP DESCONECTADO)."],
+};
+
+const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
+  const location = options.location!.trim();
+  if (location.length === 0 || location.length > 120) {
+    throw new UsageError("--location must have 1 to 120 characters");
+  }
+  return {
+    engine: parseHostPort(positionals[0], "engine_host:port"),
+    central: parseHostPort(positionals[1], "central_host:port"),
+    cpId: parseId(positionals[2], "cp_id"),
+    location,
+    price: parseNumber(options.price!, "--price", 0, 100),
+  };
+});
+
+handleSignals();
+onShutdown("terminal", restoreTerminal);
+
+let health: Health | undefined;
+let detail = "not checked yet";
+
+function status(text: string): void {
+  const h = health === "OK" ? paint("green", "engine OK") : paint("red", `engine KO (${detail})`);
+  const l = link.registered ? paint("green", "linked to Central") : paint("gray", "not linked");
+  console.log(`STATUS ${config.cpId}: ${l}, ${h} — ${text}`);
+}
+
+const link = new CentralLink(
+  config.central,
+  { cp_id: config.cpId, location: config.location, price_eur_kwh: config.price },
+  "KO",
+  {
+    up: (message) => status(`Central: ${message}`),
+    down: (why) => status(`${why}; retrying`),
+    refused: (reason) => {
+      console.error(`EV_CP_M: error: Central refused ${config.cpId}: ${reason}`);
+      void shutdown(1, "refused by Central");
+    },
+  },
+);
+onShutdown("central link", () => link.stop());
+
+let firstCheck: () => void;
+const checked = new Promise<void>((resolve) => (firstCheck = resolve));
+const checker = new EngineChecker(config.engine, config.cpId, (h, d) => {
+  firstCheck();
+  if (h === health) return;
+  health = h;
+  detail = d;
+  link.setHealth(h);
+  if (h === "KO") log.warn(`AVERIA: ${d}`);
+  status(h === "OK" ? "engine recovered: OK sent" : "AVERIA sent");
+});
+onShutdown("engine checker", () => checker.stop());
+
+log.info(
+  `CP ${config.cpId}: engine at ${config.engine.host}:${config.engine.port}, ` +
+    `Central at ${config.central.host}:${config.central.port}`,
+);
+checker.start();
+// Register with the engine's real health, not a guess (the first check takes milliseconds).
+await Promise.race([checked, new Promise((r) => setTimeout(r, 1500))]);
+void link.run();
+void readCommands({ q: "quit" }, { quit: "quit" }, (command) => {
+  if (command === "quit") void shutdown(0, "quit");
+});

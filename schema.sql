@@ -1,0 +1,46 @@
+-- EVCharging Central's database. Applied at every start: every statement is idempotent.
+
+PRAGMA foreign_keys = ON;
+
+-- Every CP that ever registered. Its shown state is derived at run time; only the
+-- operator's PARAR is stored, because it must survive restarts and reconnects.
+CREATE TABLE IF NOT EXISTS charging_points (
+  cp_id            TEXT PRIMARY KEY,
+  location         TEXT NOT NULL,
+  price_eur_kwh    REAL NOT NULL CHECK (price_eur_kwh >= 0),
+  operator_stopped INTEGER NOT NULL DEFAULT 0 CHECK (operator_stopped IN (0, 1)),
+  secret_hash      TEXT,
+  registered_at    INTEGER NOT NULL,  -- ms since the epoch
+  last_seen_at     INTEGER NOT NULL
+);
+
+-- One row per authorized charge. RUNNING until the supply ends (ENDED) or is cut (ABORTED).
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id    TEXT PRIMARY KEY,
+  request_id    TEXT NOT NULL UNIQUE,
+  cp_id         TEXT NOT NULL REFERENCES charging_points (cp_id),
+  driver_id     TEXT NOT NULL,
+  price_eur_kwh REAL NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'ENDED', 'ABORTED')),
+  consumo_kwh   REAL NOT NULL DEFAULT 0,
+  importe_eur   REAL NOT NULL DEFAULT 0,
+  last_seq      INTEGER NOT NULL DEFAULT -1,
+  started_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  ended_at      INTEGER,
+  end_reason    TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_by_cp ON sessions (cp_id, started_at);
+CREATE INDEX IF NOT EXISTS sessions_running ON sessions (status) WHERE status = 'RUNNING';
+
+-- Everything that happened, in order: registrations, state changes, session steps.
+CREATE TABLE IF NOT EXISTS events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  cp_id      TEXT,
+  session_id TEXT,
+  kind       TEXT NOT NULL,
+  detail     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_cp ON events (cp_id, at);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (at);

@@ -1,0 +1,35 @@
+/**
+ * `deno task test`: runs every test against a real Kafka broker. Uses EV_KAFKA_BROKER when
+ * it is set; otherwise starts a local broker once for the whole run and stops it after.
+ *
+ * @module
+ */
+import { startBroker } from "./broker.ts";
+
+const env: Record<string, string> = {};
+let stop = async () => {};
+if (!Deno.env.get("EV_KAFKA_BROKER")) {
+  const dataDir = await Deno.makeTempDir({ prefix: "ev-test-kafka-" });
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const started = Date.now();
+  const broker = await startBroker({ port, dataDir });
+  console.error(`test broker ready at ${broker.bootstrap} in ${Date.now() - started} ms`);
+  env.EV_KAFKA_BROKER = broker.bootstrap;
+  stop = async () => {
+    await broker.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+}
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["test", "--allow-all", ...Deno.args],
+  env,
+  stdin: "null",
+}).spawn();
+const forward = () => child.kill("SIGINT");
+Deno.addSignalListener("SIGINT", forward);
+const status = await child.status;
+Deno.removeSignalListener("SIGINT", forward);
+await stop();
+Deno.exit(status.code);

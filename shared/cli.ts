@@ -1,0 +1,164 @@
+/**
+ * Command-line parsing shared by the four programs: `--help`, positional arguments with
+ * their own parsers, and one clear line plus exit code 2 for anything wrong
+ * (`node:util` parseArgs stands in for jsr:@std/cli, which is out of reach).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ID_PATTERN } from "./validate.ts";
+
+/** Thrown by argument parsers; the message is shown after "error:". */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** One option: `--name <value>` (string) or `--name` (boolean). */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  help: string;
+  /** Shown in help, e.g. "<seconds>". */
+  arg?: string;
+  default?: string | boolean;
+  short?: string;
+}
+
+/** What a program accepts. */
+export interface ProgramSpec<O extends Record<string, OptionSpec>> {
+  name: string;
+  summary: string;
+  positionals: { name: string; help: string; optional?: boolean }[];
+  options: O;
+  /** Extra lines shown at the end of `--help`. */
+  notes?: string[];
+}
+
+/** Parsed option values. */
+export type OptionValues<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]: O[K]["type"] extends "boolean" ? boolean : string | undefined;
+};
+
+/** Parsed command line. */
+export interface Parsed<O extends Record<string, OptionSpec>> {
+  positionals: string[];
+  options: OptionValues<O>;
+}
+
+/** The help text for a program. */
+export function helpText<O extends Record<string, OptionSpec>>(spec: ProgramSpec<O>): string {
+  const pos = spec.positionals.map((p) => (p.optional ? `[${p.name}]` : `<${p.name}>`));
+  const lines = [
+    `${spec.name} — ${spec.summary}`,
+    "",
+    `Usage: ${spec.name} ${pos.join(" ")} [options]`,
+  ];
+  if (spec.positionals.length) {
+    lines.push("", "Arguments:");
+    for (const p of spec.positionals) lines.push(`  ${p.name.padEnd(24)} ${p.help}`);
+  }
+  lines.push("", "Options:");
+  const opts = Object.entries(spec.options);
+  opts.push(["help", { type: "boolean", help: "show this help and exit", short: "h" }]);
+  for (const [name, o] of opts) {
+    const flag = `--${name}${o.arg ? " " + o.arg : ""}${o.short ? `, -${o.short}` : ""}`;
+    const def = o.default !== undefined && o.type === "string" ? ` (default: ${o.default})` : "";
+    lines.push(`  ${flag.padEnd(24)} ${o.help}${def}`);
+  }
+  if (spec.notes?.length) lines.push("", ...spec.notes);
+  return lines.join("\n");
+}
+
+/**
+ * Parses `args` for `spec`. Prints help and exits 0 on `--help`; prints one error line and
+ * exits 2 on anything wrong. `validate` may throw {@link UsageError} for semantic checks.
+ */
+export function parseCommandLine<O extends Record<string, OptionSpec>, T>(
+  spec: ProgramSpec<O>,
+  args: string[],
+  validate: (parsed: Parsed<O>) => T,
+): T {
+  try {
+    const parsed = parseCli(spec, args);
+    if (parsed === "help") {
+      console.log(helpText(spec));
+      Deno.exit(0);
+    }
+    return validate(parsed);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${spec.name}: error: ${e.message} (see ${spec.name} --help)`);
+    Deno.exit(2);
+  }
+}
+
+/** Parses without exiting: the parsed line, "help", or a thrown {@link UsageError}. */
+export function parseCli<O extends Record<string, OptionSpec>>(
+  spec: ProgramSpec<O>,
+  args: string[],
+): Parsed<O> | "help" {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  }
+  let result;
+  try {
+    result = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0].replace(/\. To specify.*$/, ""));
+  }
+  if (result.values.help) return "help";
+  const required = spec.positionals.filter((p) => !p.optional).length;
+  if (result.positionals.length < required) {
+    const missing = spec.positionals[result.positionals.length].name;
+    throw new UsageError(`missing argument <${missing}>`);
+  }
+  if (result.positionals.length > spec.positionals.length) {
+    throw new UsageError(`unexpected argument "${result.positionals[spec.positionals.length]}"`);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [name, o] of Object.entries(spec.options)) {
+    values[name] = result.values[name] ?? o.default ?? (o.type === "boolean" ? false : undefined);
+  }
+  return { positionals: result.positionals, options: values as OptionValues<O> };
+}
+
+/** Parses a TCP port (1-65535). */
+export function parsePort(text: string, what = "port"): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) {
+    throw new UsageError(`${what} must be a number from 1 to 65535, got "${text}"`);
+  }
+  return n;
+}
+
+/** A host and port. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port` (IPv6 as `[::1]:9092`). */
+export function parseHostPort(text: string, what = "address"): HostPort {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`${what} must look like host:port, got "${text}"`);
+  return { host: m[1].replace(/^\[|\]$/g, ""), port: parsePort(m[2], `${what} port`) };
+}
+
+/** Parses a number within [min, max]. */
+export function parseNumber(text: string, what: string, min: number, max: number): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`${what} must be a number from ${min} to ${max}, got "${text}"`);
+  }
+  return n;
+}
+
+/** Parses an id (CP or driver) with the same rule as messages. */
+export function parseId(text: string, what: string): string {
+  if (!ID_PATTERN.test(text)) {
+    throw new UsageError(`${what} must be 1-64 letters, digits, . _ : - (got "${text}")`);
+  }
+  return text;
+}

@@ -1,0 +1,82 @@
+/**
+ * A TCP connection that sends and receives {@link encodeFrame frames}.
+ *
+ * Writes are queued so that concurrent senders never interleave bytes, and every read
+ * path ends in `close()`, which is safe to call more than once.
+ *
+ * @module
+ */
+import { type Decoded, encodeFrame, FrameDecoder } from "./framing.ts";
+
+/** A framed view of a `Deno.TcpConn`. */
+export class FramedConn {
+  #decoder = new FrameDecoder();
+  #writing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(readonly conn: Deno.TcpConn) {
+    // Frames are small and latency matters (AVERIA "at once"); keepalive helps the OS notice
+    // dead peers, though our heartbeats are what bound detection time.
+    conn.setNoDelay(true);
+    conn.setKeepAlive(true);
+  }
+
+  /** The peer's address as `host:port`. */
+  get peer(): string {
+    const a = this.conn.remoteAddr as Deno.NetAddr;
+    return a.hostname ? `${a.hostname}:${a.port}` : "peer";
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends one message. Resolves false instead of throwing when the link is gone. */
+  send(message: unknown): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    const frame = encodeFrame(message);
+    const done = this.#writing.then(async () => {
+      if (this.#closed) return false;
+      try {
+        let written = 0;
+        while (written < frame.length) written += await this.conn.write(frame.subarray(written));
+        return true;
+      } catch {
+        this.close();
+        return false;
+      }
+    });
+    this.#writing = done.then(() => {});
+    return done;
+  }
+
+  /**
+   * Yields decoded frames until the peer closes the link. Throws FrameError on a
+   * framing violation; the caller decides what to tell the peer before closing.
+   */
+  async *frames(): AsyncGenerator<Decoded> {
+    const buf = new Uint8Array(16 * 1024);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(buf);
+      } catch {
+        return; // reset, or closed by us
+      }
+      if (n === null) return;
+      yield* this.#decoder.push(buf.subarray(0, n));
+    }
+  }
+
+  /** Closes the socket; later sends resolve false. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}

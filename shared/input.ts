@@ -1,0 +1,60 @@
+/**
+ * Operator input for the interactive programs: single key presses on a terminal (cbreak
+ * mode, so Ctrl+C stays a signal), or whole lines when stdin is a pipe, so tests and
+ * scripts can drive a program with the same commands.
+ *
+ * @module
+ */
+
+/** Maps a key (terminal) or a word (pipe) to a command name. */
+export type Bindings = Record<string, string>;
+
+/**
+ * Calls `onCommand` for every recognised input until stdin closes. On a terminal each key in
+ * `keys` fires at once; on a pipe each line is looked up in `words` (and in `keys`). Lines
+ * that match nothing go to `onText` when given (e.g. a typed CP id).
+ */
+export async function readCommands(
+  keys: Bindings,
+  words: Bindings,
+  onCommand: (command: string, argument: string) => void,
+  onText?: (text: string) => void,
+): Promise<void> {
+  const tty = Deno.stdin.isTerminal();
+  if (tty) Deno.stdin.setRaw(true, { cbreak: true });
+  try {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of Deno.stdin.readable) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (tty) {
+        for (const ch of text) if (keys[ch.toLowerCase()]) onCommand(keys[ch.toLowerCase()], "");
+        continue;
+      }
+      pending += text;
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line === "") continue;
+        const [word, ...rest] = line.split(/\s+/);
+        const command = words[word.toLowerCase()] ?? keys[word.toLowerCase()];
+        if (command) onCommand(command, rest.join(" "));
+        else onText?.(line);
+      }
+    }
+  } catch {
+    // stdin closed or unavailable: no more input
+  } finally {
+    restoreTerminal();
+  }
+}
+
+/** Leaves cbreak mode; safe to call at any time (also from a signal handler). */
+export function restoreTerminal(): void {
+  try {
+    if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
+  } catch {
+    // not a terminal any more
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The catalogue of every message EVCharging sends, over Kafka and over TCP.
+ *
+ * Senders build messages with {@link stamp} and the types below; receivers pass whatever
+ * arrived through the `parse*` functions, which return a typed message or throw a
+ * {@link ValidationError} naming the bad field. Both ends therefore share one definition.
+ *
+ * @module
+ */
+import {
+  bool,
+  count,
+  type Field,
+  id,
+  type Infer,
+  num,
+  object,
+  oneOf,
+  optional,
+  type Spec,
+  text,
+  timestamp,
+  ValidationError,
+} from "./validate.ts";
+
+/** Upper bounds that keep a forged message from poisoning totals. */
+const MAX_KWH = 1_000_000;
+const MAX_EUR = 10_000_000;
+const MAX_PRICE = 100;
+
+const kwh = num(0, MAX_KWH);
+const eur = num(0, MAX_EUR);
+/** Price in € per kWh. */
+export const price: Field<number> = num(0, MAX_PRICE);
+
+/** Fields every message of ours carries: a unique id (for de-duplication) and a send time. */
+const envelope = { id: id, ts: timestamp };
+
+/** Why a request was denied; the driver shows {@link DENY_TEXT} for it. */
+export const DENY_REASONS = [
+  "UNKNOWN_CP",
+  "PARADO",
+  "AVERIADO",
+  "DESCONECTADO",
+  "BUSY",
+  "DRIVER_BUSY",
+  "EXPIRED",
+] as const;
+/** A reason code for a denial. */
+export type DenyReason = typeof DENY_REASONS[number];
+
+/** Plain words for each denial reason, shown to drivers. */
+export const DENY_TEXT: Record<DenyReason, string> = {
+  UNKNOWN_CP: "this charging point does not exist",
+  PARADO: "the charging point is out of order (stopped by the operator)",
+  AVERIADO: "the charging point is broken down",
+  DESCONECTADO: "the charging point is not connected to the central",
+  BUSY: "another driver is charging at this point",
+  DRIVER_BUSY: "you are already charging at another point",
+  EXPIRED: "the request waited too long and expired",
+};
+
+/** Why a supply ended. COMPLETED and UNPLUGGED close a session ENDED; the rest ABORTED. */
+export const END_REASONS = [
+  "COMPLETED",
+  "UNPLUGGED",
+  "PARAR",
+  "AVERIA",
+  "DRIVER_CANCELLED",
+  "CP_LOST",
+  "TELEMETRY_TIMEOUT",
+  "CENTRAL_RESTART",
+] as const;
+/** A reason code for the end of a supply. */
+export type EndReason = typeof END_REASONS[number];
+
+/** Whether a session ending for `reason` counts as a normal end. */
+export function isNormalEnd(reason: EndReason): boolean {
+  return reason === "COMPLETED" || reason === "UNPLUGGED";
+}
+
+// ---------------------------------------------------------------------------
+// Kafka: requests_topic (drivers → Central)
+
+const chargeRequest = {
+  type: oneOf("CHARGE_REQUEST"),
+  ...envelope,
+  driver_id: id,
+  cp_id_solicitado: id,
+};
+/** A driver asks to charge at a CP (the spec's `{driver_id, cp_id_solicitado}`). */
+export type ChargeRequest = Infer<typeof chargeRequest>;
+
+const cancelRequest = {
+  type: oneOf("CANCEL_REQUEST"),
+  ...envelope,
+  driver_id: id,
+  request_id: id,
+};
+/** A driver gives up a pending request or ends its running charge. */
+export type CancelRequest = Infer<typeof cancelRequest>;
+
+/** Anything valid on requests_topic. */
+export type RequestsMessage = ChargeRequest | CancelRequest;
+
+/**
+ * Parses a requests_topic message. A message in exactly the spec's shape (no type, id or ts)
+ * is accepted as a charge request: `fallback` supplies the id and time (from the Kafka record)
+ * so that any Kafka client can ask for a charge.
+ */
+export function parseRequestsMessage(
+  raw: unknown,
+  fallback: { id: string; ts: number },
+): RequestsMessage {
+  const type = typeOf(raw) ?? "CHARGE_REQUEST";
+  if (type === "CHARGE_REQUEST") {
+    const r = raw as Record<string, unknown>;
+    return object({ ...r, type, id: r.id ?? fallback.id, ts: r.ts ?? fallback.ts }, chargeRequest);
+  }
+  return bySpec(raw, { CANCEL_REQUEST: cancelRequest }, "requests_topic") as CancelRequest;
+}
+
+// ---------------------------------------------------------------------------
+// Kafka: telemetry_topic (engines → Central, drivers)
+
+const supplyFields = {
+  ...envelope,
+  cp_id: id,
+  driver_id: id,
+  session_id: id,
+  consumo_kwh: kwh,
+  importe_eur: eur,
+};
+
+const telemetry = { type: oneOf("TELEMETRY"), ...supplyFields, seq: count };
+/** Every second during a supply: what has been delivered so far. */
+export type Telemetry = Infer<typeof telemetry>;
+
+const supplyEnd = { type: oneOf("SUPPLY_END"), ...supplyFields, reason: oneOf(...END_REASONS) };
+/** The final telemetry of a supply, with why it ended. */
+export type SupplyEnd = Infer<typeof supplyEnd>;
+
+/** Anything valid on telemetry_topic. */
+export type TelemetryMessage = Telemetry | SupplyEnd;
+
+/** Parses a telemetry_topic message. */
+export function parseTelemetryMessage(raw: unknown): TelemetryMessage {
+  const specs = { TELEMETRY: telemetry, SUPPLY_END: supplyEnd };
+  return bySpec(raw, specs, "telemetry_topic") as TelemetryMessage;
+}
+
+// ---------------------------------------------------------------------------
+// Kafka: control_topic (Central → engines and drivers)
+
+const startSupply = {
+  type: oneOf("START_SUPPLY"),
+  ...envelope,
+  cp_id: id,
+  driver_id: id,
+  session_id: id,
+  request_id: id,
+  price_eur_kwh: price,
+};
+/** Central tells an engine to supply a driver (the spec's INICIAR_SUMINISTRO). */
+export type StartSupply = Infer<typeof startSupply>;
+
+const stopSupply = {
+  type: oneOf("STOP_SUPPLY"),
+  ...envelope,
+  cp_id: id,
+  session_id: id,
+  reason: oneOf(...END_REASONS),
+};
+/** Central tells an engine to end one session (driver gave up, fault) without stopping the CP. */
+export type StopSupply = Infer<typeof stopSupply>;
+
+const command = {
+  type: oneOf("PARAR", "REANUDAR"),
+  ...envelope,
+  cp_id: id,
+};
+/** The operator stops a CP (out of order) or resumes it. */
+export type Command = Infer<typeof command>;
+
+const authorized = {
+  type: oneOf("AUTHORIZED"),
+  ...envelope,
+  driver_id: id,
+  request_id: id,
+  cp_id: id,
+  session_id: id,
+  price_eur_kwh: price,
+};
+/** Central tells a driver it may plug in. */
+export type Authorized = Infer<typeof authorized>;
+
+const denied = {
+  type: oneOf("DENIED"),
+  ...envelope,
+  driver_id: id,
+  request_id: id,
+  cp_id: id,
+  reason: oneOf(...DENY_REASONS),
+  message: text(300),
+};
+/** Central tells a driver why it may not charge. */
+export type Denied = Infer<typeof denied>;
+
+const ticket = {
+  type: oneOf("TICKET"),
+  ...envelope,
+  driver_id: id,
+  request_id: id,
+  session_id: id,
+  cp_id: id,
+  price_eur_kwh: price,
+  consumo_kwh: kwh,
+  importe_eur: eur,
+  started_at: timestamp,
+  ended_at: timestamp,
+  status: oneOf("ENDED", "ABORTED"),
+  reason: oneOf(...END_REASONS),
+};
+/** The final bill Central sends a driver; equal to the closed session row. */
+export type Ticket = Infer<typeof ticket>;
+
+/** Anything valid on control_topic. */
+export type ControlMessage = StartSupply | StopSupply | Command | Authorized | Denied | Ticket;
+
+const controlSpecs: Record<ControlMessage["type"], Spec> = {
+  START_SUPPLY: startSupply,
+  STOP_SUPPLY: stopSupply,
+  PARAR: command,
+  REANUDAR: command,
+  AUTHORIZED: authorized,
+  DENIED: denied,
+  TICKET: ticket,
+};
+
+/** Parses a control_topic message. */
+export function parseControlMessage(raw: unknown): ControlMessage {
+  return bySpec(raw, controlSpecs, "control_topic") as ControlMessage;
+}
+
+// ---------------------------------------------------------------------------
+// TCP: monitor ↔ Central
+
+const health = oneOf("OK", "KO");
+/** Engine health as the monitor sees it. */
+export type Health = "OK" | "KO";
+
+const register = {
+  type: oneOf("REGISTER"),
+  cp_id: id,
+  location: text(120, 1),
+  price_eur_kwh: price,
+  health: health,
+  secret: optional(text(200)),
+};
+/** A monitor's first frame: who it is, where, its price and its engine's health. */
+export type Register = Infer<typeof register>;
+
+const healthReport = { type: oneOf("AVERIA", "OK") };
+/** AVERIA when the engine fails a check; OK when it answers OK again. */
+export type HealthReport = Infer<typeof healthReport>;
+
+const heartbeat = { type: oneOf("HEARTBEAT") };
+/** Keeps the link alive; Central answers HEARTBEAT too. */
+export type Heartbeat = Infer<typeof heartbeat>;
+
+/** Anything a monitor may send to Central. */
+export type MonitorToCentral = Register | HealthReport | Heartbeat;
+
+const monitorToCentralSpecs: Record<MonitorToCentral["type"], Spec> = {
+  REGISTER: register,
+  AVERIA: healthReport,
+  OK: healthReport,
+  HEARTBEAT: heartbeat,
+};
+
+/** Parses a frame a monitor sent to Central. */
+export function parseMonitorToCentral(raw: unknown): MonitorToCentral {
+  return bySpec(raw, monitorToCentralSpecs, "monitor link") as MonitorToCentral;
+}
+
+const welcome = {
+  type: oneOf("WELCOME"),
+  cp_id: id,
+  known: bool,
+  state: text(40),
+  message: text(300),
+};
+/** Central accepted a registration. */
+export type Welcome = Infer<typeof welcome>;
+
+const refused = { type: oneOf("REFUSED"), reason: text(300) };
+/** Central refused a registration; the link is closed after it. */
+export type Refused = Infer<typeof refused>;
+
+const protocolError = { type: oneOf("ERROR"), message: text(300) };
+/** A frame was not understood. */
+export type ProtocolError = Infer<typeof protocolError>;
+
+/** Anything Central may send to a monitor. */
+export type CentralToMonitor = Welcome | Refused | ProtocolError | Heartbeat;
+
+const centralToMonitorSpecs: Record<CentralToMonitor["type"], Spec> = {
+  WELCOME: welcome,
+  REFUSED: refused,
+  ERROR: protocolError,
+  HEARTBEAT: heartbeat,
+};
+
+/** Parses a frame Central sent to a monitor. */
+export function parseCentralToMonitor(raw: unknown): CentralToMonitor {
+  return bySpec(raw, centralToMonitorSpecs, "central link") as CentralToMonitor;
+}
+
+// ---------------------------------------------------------------------------
+// TCP: monitor ↔ engine
+
+const healthCheck = { type: oneOf("HEALTH_CHECK"), cp_id: id, seq: count };
+/** Every second the monitor asks its engine how it is, telling it its CP id. */
+export type HealthCheck = Infer<typeof healthCheck>;
+
+const healthStatus = { type: oneOf("HEALTH"), seq: count, status: health };
+/** The engine's answer to a {@link HealthCheck}. */
+export type HealthStatus = Infer<typeof healthStatus>;
+
+/** Parses a frame a monitor sent to its engine. */
+export function parseMonitorToEngine(raw: unknown): HealthCheck {
+  return bySpec(raw, { HEALTH_CHECK: healthCheck }, "engine port") as HealthCheck;
+}
+
+/** Parses a frame an engine sent to its monitor. */
+export function parseEngineToMonitor(raw: unknown): HealthStatus {
+  return bySpec(raw, { HEALTH: healthStatus }, "engine link") as HealthStatus;
+}
+
+// ---------------------------------------------------------------------------
+
+/** Adds a fresh id and the current time to a message body. */
+export function stamp<const B extends { type: string }>(
+  body: B,
+  now: number = Date.now(),
+): B & { id: string; ts: number } {
+  return { ...body, id: crypto.randomUUID(), ts: now };
+}
+
+function typeOf(raw: unknown): string | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ValidationError("expected a JSON object");
+  }
+  const t = (raw as Record<string, unknown>).type;
+  if (t === undefined) return undefined;
+  if (typeof t !== "string") throw new ValidationError('field "type": expected a text');
+  return t;
+}
+
+function unknownType(type: string | undefined, where: string): ValidationError {
+  const shown = type === undefined
+    ? "no type"
+    : `unknown type ${JSON.stringify(type.slice(0, 40))}`;
+  return new ValidationError(`${shown} on ${where}`);
+}
+
+function bySpec(raw: unknown, specs: Record<string, Spec>, where: string): unknown {
+  const type = typeOf(raw);
+  if (type === undefined || !Object.hasOwn(specs, type)) throw unknownType(type, where);
+  return object(raw, specs[type]);
+}

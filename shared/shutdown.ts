@@ -1,0 +1,43 @@
+/**
+ * Clean shutdown on Ctrl+C (SIGINT) and SIGTERM: runs the registered closers once, newest
+ * first, each bounded in time so that a hung socket cannot keep the process alive.
+ *
+ * @module
+ */
+import { errorText, logger } from "./log.ts";
+
+const log = logger("shutdown");
+const closers: { name: string; close: () => unknown }[] = [];
+let stopping: Promise<never> | undefined;
+
+/** Registers something to close at shutdown (sockets, Kafka clients, the DB). */
+export function onShutdown(name: string, close: () => unknown): void {
+  closers.push({ name, close });
+}
+
+/** Runs every closer (newest first, 3 s each at most) and exits with `code`. */
+export function shutdown(code = 0, reason = "shutting down"): Promise<never> {
+  stopping ??= (async () => {
+    log.info(reason);
+    for (const { name, close } of closers.reverse()) {
+      try {
+        await Promise.race([
+          Promise.resolve(close()),
+          new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 3000)),
+        ]);
+      } catch (e) {
+        log.warn(`closing ${name}: ${errorText(e)}`);
+      }
+    }
+    Deno.exit(code);
+  })();
+  return stopping;
+}
+
+/** Installs the SIGINT/SIGTERM handlers. */
+export function handleSignals(): void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const sig of signals) {
+    Deno.addSignalListener(sig, () => void shutdown(0, `${sig} received, shutting down`));
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The end-to-end test harness: a real Kafka broker (EV_KAFKA_BROKER, or one started once
+ * per test process), the real programs spawned with `deno run` exactly as their binaries
+ * run, waiting on their output with deadlines, and everything stopped at the end — with the
+ * programs' logs printed when a test fails.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Broker, startBroker } from "../scripts/broker.ts";
+import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+let sharedBroker: Promise<string> | undefined;
+let ownBroker: Broker | undefined;
+
+/** The broker's bootstrap address: EV_KAFKA_BROKER, or a broker started for this process. */
+export function broker(): Promise<string> {
+  const given = Deno.env.get("EV_KAFKA_BROKER");
+  if (given) return Promise.resolve(given);
+  sharedBroker ??= (async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "ev-test-kafka-" });
+    ownBroker = await startBroker({ port: freePort(), dataDir });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.kill(ownBroker!.pid, "SIGKILL");
+      } catch { /* gone */ }
+    });
+    return ownBroker.bootstrap;
+  })();
+  return sharedBroker;
+}
+
+/** A TCP port that is free right now on loopback. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A spawned program whose output lines are collected. */
+export class Proc {
+  readonly lines: string[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  readonly status: Promise<Deno.CommandStatus>;
+  #stdin?: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor(readonly name: string, args: string[], env: Record<string, string>, cwd: string) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args,
+      env: { NO_COLOR: "1", ...env },
+      cwd,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    const pump = (stream: ReadableStream<Uint8Array>, tag: string) =>
+      stream.pipeThrough(new TextDecoderStream()).pipeTo(
+        new WritableStream({
+          write: (() => {
+            let pending = "";
+            return (chunk: string) => {
+              pending += chunk;
+              const parts = pending.split("\n");
+              pending = parts.pop()!;
+              for (const line of parts) this.#line(tag, line);
+            };
+          })(),
+        }),
+      ).catch(() => {});
+    const done = Promise.all([pump(this.#child.stdout, "out"), pump(this.#child.stderr, "err")]);
+    this.status = this.#child.status.then(async (s) => {
+      await done;
+      return s;
+    });
+  }
+
+  #line(tag: string, line: string): void {
+    this.lines.push(`${tag}| ${line}`);
+    for (const w of [...this.#waiters]) {
+      if (w.re.test(line)) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  }
+
+  /** Output lines (stdout and stderr) without their tags. */
+  get output(): string[] {
+    return this.lines.map((l) => l.slice(5));
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Resolves with the first line (seen so far or to come) matching `re`, or rejects after
+   * `timeoutMs` naming what was awaited.
+   */
+  waitFor(re: RegExp, timeoutMs = 30_000, from = 0): Promise<string> {
+    const seen = this.output.slice(from).find((l) => re.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        re,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Sends a line to the program's stdin. */
+  async type(line: string): Promise<void> {
+    await this.#stdin?.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Sends a signal (no-op when already gone). */
+  signal(sig: Deno.Signal): void {
+    try {
+      this.#child.kill(sig);
+    } catch { /* already exited */ }
+  }
+
+  /** Waits for the exit, or rejects after `timeoutMs`. */
+  async exit(timeoutMs = 30_000): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.status, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ctrl+C, then SIGKILL if it does not exit in time. */
+  async stop(timeoutMs = 10_000): Promise<Deno.CommandStatus> {
+    this.signal("SIGINT");
+    try {
+      return await this.exit(timeoutMs);
+    } catch {
+      this.signal("SIGKILL");
+      return await this.status;
+    } finally {
+      await this.#stdin?.close().catch(() => {});
+      this.#stdin = undefined;
+    }
+  }
+}
+
+/** One test's world: unique topics, a temp folder, the programs it spawned. */
+export class Scenario {
+  readonly procs: Proc[] = [];
+  readonly env: Record<string, string>;
+
+  constructor(readonly bootstrap: string, readonly dir: string) {
+    this.env = { EV_TOPIC_PREFIX: `t${crypto.randomUUID().slice(0, 8)}_` };
+  }
+
+  /** Spawns one of the four programs with `deno run` and its own permissions. */
+  spawn(program: ProgramName, args: string[], name: string = program): Proc {
+    const p = PROGRAMS[program];
+    const proc = new Proc(
+      name,
+      ["run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args],
+      this.env,
+      this.dir,
+    );
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Starts Central and waits until it listens. */
+  async central(port: number, dbPath: string, extra: string[] = []): Promise<Proc> {
+    const c = this.spawn("central", [String(port), this.bootstrap, dbPath, ...extra], "central");
+    await c.waitFor(/listening for monitors on port/);
+    return c;
+  }
+
+  /** Starts an engine and waits until it consumes its orders. */
+  async engine(port: number, extra: string[] = [], name = "engine"): Promise<Proc> {
+    const e = this.spawn("engine", [this.bootstrap, String(port), ...extra], name);
+    await e.waitFor(/health checks on port/);
+    return e;
+  }
+
+  /** Starts a monitor and waits until Central welcomed it. */
+  async monitor(
+    enginePort: number,
+    centralPort: number,
+    cpId: string,
+    extra: string[] = [],
+  ): Promise<Proc> {
+    const m = this.spawn(
+      "monitor",
+      [`127.0.0.1:${enginePort}`, `127.0.0.1:${centralPort}`, cpId, ...extra],
+      `monitor ${cpId}`,
+    );
+    await m.waitFor(/linked to Central/);
+    return m;
+  }
+
+  /** Stops every program (Ctrl+C first). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
+  }
+
+  /** Every program's output, for a failed test's report. */
+  report(): string {
+    return this.procs.map((p) => `----- ${p.name} -----\n${p.lines.join("\n")}`).join("\n");
+  }
+}
+
+/** Runs `fn` in a fresh {@link Scenario}; prints the programs' output if it fails. */
+export async function withScenario(fn: (s: Scenario) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ev-test-" });
+  const s = new Scenario(await broker(), dir);
+  try {
+    await fn(s);
+  } catch (e) {
+    console.error(s.report());
+    throw e;
+  } finally {
+    await s.stopAll();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Opens a database read-only, runs `fn`, closes it. */
+export function query<T>(dbPath: string, fn: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Options for end-to-end tests: real processes and a shared broker outlive one test's ops. */
+export const E2E = { sanitizeOps: false, sanitizeResources: false };
