@@ -15,8 +15,8 @@ Deno.test(
       const enginePort = freePort();
       const db = join(s.dir, "central.db");
       const central = await s.central(centralPort, db);
-      await s.engine(enginePort, ["--duration", "4"]);
-      await s.monitor(enginePort, centralPort, "CP-01", [
+      const engine = await s.engine(enginePort, ["--duration", "4"]);
+      const monitor = await s.monitor(enginePort, centralPort, "CP-01", [
         "--location",
         "C/Italia 5",
         "--price",
@@ -74,6 +74,10 @@ Deno.test(
         5000,
         central.output.findLastIndex((l) => /SUMINISTRANDO/.test(l)),
       );
+
+      for (const p of [monitor, engine, central]) {
+        assert.equal((await p.stop()).code, 0, `${p.name} exits cleanly on Ctrl+C`);
+      }
     }),
 );
 

@@ -1,0 +1,74 @@
+/**
+ * Every program: --help, and one clear line with a non-zero exit on bad arguments or files.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
+import { ROOT } from "./harness.ts";
+
+async function run(program: ProgramName, args: string[]) {
+  const p = PROGRAMS[program];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("--help names the program and its arguments, and exits 0", async () => {
+  for (const [name, p] of Object.entries(PROGRAMS)) {
+    const r = await run(name as ProgramName, ["--help"]);
+    assert.equal(r.code, 0, name);
+    assert.match(r.stdout, new RegExp(`^${p.binary} — `), name);
+    assert.match(r.stdout, /Usage: /);
+  }
+});
+
+Deno.test("bad arguments: one line naming the problem, exit code 2", async () => {
+  const cases: [ProgramName, string[], RegExp][] = [
+    ["central", [], /^EV_Central: error: missing argument <socket_port>/],
+    ["central", ["70000", "h:9092"], /socket_port must be a number from 1 to 65535, got "70000"/],
+    ["central", ["7000", "nohostport"], /kafka_host:port must look like host:port/],
+    [
+      "central",
+      ["7000", "h:9092", "db", "--heartbeat-timeout", "x"],
+      /--heartbeat-timeout must be/,
+    ],
+    ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000"], /missing argument <cp_id>/],
+    ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000", "bad id!"], /cp_id must be 1-64/],
+    ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000", "CP-1", "--price", "-3"], /--price/],
+    ["engine", ["h:9092", "0"], /listen_port must be a number/],
+    ["engine", ["h:9092", "--duration", "0"], /--duration must be a number from 1/],
+    ["driver", ["h:9092"], /missing argument <driver_id>/],
+    ["driver", ["h:9092", "D1", "--nope"], /EV_Driver: error: .*nope/],
+  ];
+  for (const [program, args, re] of cases) {
+    const r = await run(program, args);
+    assert.equal(r.code, 2, `${program} ${args.join(" ")}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.split("\n").length, 1, `one line: ${r.stderr}`);
+  }
+});
+
+Deno.test("a missing or invalid requests file is named, with the line number", async () => {
+  const missing = await run("driver", ["127.0.0.1:1", "D1", "--file", "/nonexistent/req.txt"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read requests file "\/nonexistent\/req.txt"/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "r.txt"), "CP-01\n\nCP 02\n");
+    const bad = await run("driver", ["127.0.0.1:1", "D1", "--file", join(dir, "r.txt")]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /r\.txt:3: "CP 02" is not a valid CP id/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Central says so when its database cannot be opened", async () => {
+  const r = await run("central", ["7000", "127.0.0.1:1", "/nonexistent/dir/central.db"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot open database "\/nonexistent\/dir\/central.db"/);
+});
