@@ -22,10 +22,19 @@ import {
 import type { Topics } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
 import type { CentralDb } from "./db.ts";
-import { ChargingNetwork, type Effect, type NetworkOptions, shownState } from "./network.ts";
+import {
+  ChargingNetwork,
+  type Effect,
+  type NetworkEvent,
+  type NetworkOptions,
+  shownState,
+} from "./network.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
 
 const log = logger("central");
+
+/** How many events the live views keep. */
+const RECENT_EVENTS = 30;
 
 /** Central's wiring between its core, its database and Kafka. */
 export class CentralApp {
@@ -34,8 +43,9 @@ export class CentralApp {
   #consumer?: RunningConsumer;
   #sending: Promise<void> = Promise.resolve();
   #watchdog?: ReturnType<typeof setInterval>;
-  /** Called after every change, for views. */
-  onChange: () => void = () => {};
+  readonly #listeners = new Set<() => void>();
+  readonly #recent: NetworkEvent[] = [];
+  readonly #stats = { requests: 0, authorized: 0, denied: 0 };
 
   constructor(
     readonly db: CentralDb,
@@ -87,6 +97,23 @@ export class CentralApp {
     };
   }
 
+  /** Calls `listener` after every change; returns its removal. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The last events, oldest first. */
+  recentEvents(): NetworkEvent[] {
+    return [...this.#recent];
+  }
+
+  /** Counters since start, and the sessions running now. */
+  stats(): Record<string, number> {
+    const running = this.network.list().filter((cp) => cp.session).length;
+    return { ...this.#stats, running };
+  }
+
   /** Operator command, from the keyboard or the API. */
   command(type: "PARAR" | "REANUDAR", target: string): boolean {
     if (target !== "all" && !this.network.get(target)) return false;
@@ -133,13 +160,19 @@ export class CentralApp {
     for (const e of effects) {
       if (e.kind === "send") outgoing.push(e.message);
       else if (e.kind === "log") log[e.level](e.text);
-      else if (e.kind === "event") {
-        const ev = e.event;
-        log.info(`${ev.cp_id ?? "-"} ${ev.kind}: ${ev.detail}`);
-      }
+      else if (e.kind === "event") this.#record(e.event);
     }
     if (outgoing.length) this.#send(outgoing);
-    this.onChange();
+    for (const listener of this.#listeners) listener();
+  }
+
+  #record(ev: NetworkEvent): void {
+    log.info(`${ev.cp_id ?? "-"} ${ev.kind}: ${ev.detail}`);
+    this.#recent.push(ev);
+    if (this.#recent.length > RECENT_EVENTS) this.#recent.shift();
+    if (ev.kind === "authorized") this.#stats.authorized++;
+    if (ev.kind === "denied") this.#stats.denied++;
+    if (ev.kind === "authorized" || ev.kind === "denied") this.#stats.requests++;
   }
 
   // One chain keeps control messages in the order the rules produced them.

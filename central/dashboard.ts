@@ -111,7 +111,7 @@ export class Dashboard {
       paint("bold", "Recent events"),
       ...this.#recent.map((l) => fit(l, width)),
       "",
-      ...this.footer(),
+      ...this.footer().map((l) => fit(l, width)),
     ];
     const text = "\x1b[H" + lines.map((l) => l + "\x1b[K").join("\n") + "\x1b[J";
     Deno.stdout.writeSync(new TextEncoder().encode(text));

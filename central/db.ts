@@ -36,6 +36,60 @@ export interface EventRow extends NetworkEvent {
   id: number;
 }
 
+/** Filters for the history queries; every value is bound, never spliced into SQL. */
+export interface HistoryFilter {
+  cp?: string;
+  driver?: string;
+  status?: string;
+  kind?: string;
+  session?: string;
+  /** Inclusive lower bound, ms since the epoch. */
+  from?: number;
+  /** Exclusive upper bound, ms since the epoch. */
+  to?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** One page of a query. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+type SqlValue = string | number;
+interface Where {
+  sql: string[];
+  params: SqlValue[];
+}
+
+// Column names come from the fixed maps below, values only through placeholders.
+function conditions(
+  f: HistoryFilter,
+  columns: Partial<Record<keyof HistoryFilter, string>>,
+  timeColumn: string,
+): Where {
+  const sql: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [key, column] of Object.entries(columns)) {
+    const value = f[key as keyof HistoryFilter];
+    if (value === undefined) continue;
+    sql.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (f.from !== undefined) {
+    sql.push(`${timeColumn} >= ?`);
+    params.push(f.from);
+  }
+  if (f.to !== undefined) {
+    sql.push(`${timeColumn} < ?`);
+    params.push(f.to);
+  }
+  return { sql, params };
+}
+
 /** Central's database. */
 export class CentralDb {
   readonly #db: DatabaseSync;
@@ -164,20 +218,42 @@ export class CentralDb {
     }
   }
 
-  /** Sessions, newest first. */
-  sessions(limit = 100): SessionRow[] {
-    return this.#db.prepare(
+  /** Sessions matching `f`, newest first, one page of them, with the total count. */
+  sessions(f: HistoryFilter = {}): Page<SessionRow> {
+    const where = conditions(
+      f,
+      { cp: "cp_id", driver: "driver_id", status: "status" },
+      "started_at",
+    );
+    return this.#page<SessionRow>(
       `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, status, consumo_kwh,
-         importe_eur, started_at, updated_at, ended_at, end_reason
-       FROM sessions ORDER BY started_at DESC LIMIT ?`,
-    ).all(limit) as unknown as SessionRow[];
+         importe_eur, started_at, updated_at, ended_at, end_reason FROM sessions`,
+      where,
+      "started_at DESC, session_id",
+      f,
+    );
   }
 
-  /** Events, newest first. */
-  events(limit = 100): EventRow[] {
-    return this.#db.prepare(
-      "SELECT id, at, cp_id, session_id, kind, detail FROM events ORDER BY id DESC LIMIT ?",
-    ).all(limit) as unknown as EventRow[];
+  /** Events matching `f`, newest first, one page of them, with the total count. */
+  events(f: HistoryFilter = {}): Page<EventRow> {
+    const where = conditions(f, { cp: "cp_id", kind: "kind", session: "session_id" }, "at");
+    return this.#page<EventRow>(
+      "SELECT id, at, cp_id, session_id, kind, detail FROM events",
+      where,
+      "id DESC",
+      f,
+    );
+  }
+
+  #page<T>(select: string, where: Where, order: string, f: HistoryFilter): Page<T> {
+    const clause = where.sql.length ? ` WHERE ${where.sql.join(" AND ")}` : "";
+    const limit = f.limit ?? 100;
+    const offset = f.offset ?? 0;
+    const items = this.#db.prepare(`${select}${clause} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...where.params, limit, offset) as unknown as T[];
+    const count = this.#db.prepare(`SELECT count(*) AS n FROM (${select}${clause})`)
+      .get(...where.params) as { n: number };
+    return { items, total: count.n, limit, offset };
   }
 
   /** Closes the database. */

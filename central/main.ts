@@ -1,11 +1,13 @@
 /**
  * EV_Central — the brain of the charging network.
  *
- * Usage: EV_Central <socket_port> <kafka_host:port> [db_path]
+ * Usage: EV_Central <socket_port> <kafka_host:port> [db_path] [--http <port>|off]
  *
  * @module
  */
 import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/cli.ts";
+import type { FramedServer } from "../shared/framed_server.ts";
+import { readLines, restoreTerminal } from "../shared/input.ts";
 import { createKafka, ensureTopics } from "../shared/kafka.ts";
 import { errorText, logger, setSink } from "../shared/log.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
@@ -13,10 +15,22 @@ import { topicNames } from "../shared/topics.ts";
 import { CentralApp } from "./app.ts";
 import { Dashboard } from "./dashboard.ts";
 import { CentralDb } from "./db.ts";
+import { startHttp } from "./http_api.ts";
 import { startMonitorServer } from "./monitor_server.ts";
-import type { FramedServer } from "../shared/framed_server.ts";
+import { COMMAND_HELP, parseOperatorLine } from "./operator.ts";
+import { cpView } from "./views.ts";
+
+/** The HTTP API's port when none is given. */
+export const DEFAULT_HTTP_PORT = 8080;
 
 const log = logger("central");
+
+const seconds = (help: string, value: string) => ({
+  type: "string" as const,
+  arg: "<seconds>",
+  help,
+  default: value,
+});
 
 const spec = {
   name: "EV_Central",
@@ -27,44 +41,38 @@ const spec = {
     { name: "db_path", help: "SQLite database file (default: evcharging.db)", optional: true },
   ],
   options: {
-    "heartbeat-timeout": {
+    http: {
       type: "string" as const,
-      arg: "<seconds>",
-      help: "declare a silent monitor DESCONECTADO after this long",
-      default: "3",
+      arg: "<port>|off",
+      help: "port of the HTTP API and web panel",
+      default: String(DEFAULT_HTTP_PORT),
     },
-    "telemetry-timeout": {
-      type: "string" as const,
-      arg: "<seconds>",
-      help: "abort a running session whose telemetry stops for this long",
-      default: "10",
-    },
-    "request-timeout": {
-      type: "string" as const,
-      arg: "<seconds>",
-      help: "deny requests that waited in Kafka longer than this",
-      default: "10",
-    },
+    "heartbeat-timeout": seconds("declare a silent monitor DESCONECTADO after this long", "3"),
+    "telemetry-timeout": seconds("abort a running session whose telemetry stops this long", "10"),
+    "request-timeout": seconds("deny requests that waited in Kafka longer than this", "10"),
   },
   notes: [
+    COMMAND_HELP,
     "Topics: requests_topic, telemetry_topic, control_topic (EV_TOPIC_PREFIX prefixes all three).",
   ],
 };
 
 const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
-  const seconds = (name: keyof typeof options, min: number) =>
-    1000 * parseNumber(options[name] as string, `--${name}`, min, 3600);
+  const ms = (name: "heartbeat-timeout" | "telemetry-timeout" | "request-timeout", min: number) =>
+    1000 * parseNumber(options[name]!, `--${name}`, min, 3600);
   return {
     port: parsePort(positionals[0], "socket_port"),
     broker: parseHostPort(positionals[1], "kafka_host:port"),
     dbPath: positionals[2] ?? "evcharging.db",
-    heartbeatTimeoutMs: seconds("heartbeat-timeout", 0.5),
-    telemetryTimeoutMs: seconds("telemetry-timeout", 1),
-    requestTimeoutMs: seconds("request-timeout", 1),
+    httpPort: options.http === "off" ? undefined : parsePort(options.http!, "--http"),
+    heartbeatTimeoutMs: ms("heartbeat-timeout", 0.5),
+    telemetryTimeoutMs: ms("telemetry-timeout", 1),
+    requestTimeoutMs: ms("request-timeout", 1),
   };
 });
 
 handleSignals();
+onShutdown("terminal", restoreTerminal);
 const brokerText = `${config.broker.host}:${config.broker.port}`;
 
 let db: CentralDb;
@@ -82,24 +90,57 @@ const app = new CentralApp(db, topics, {
   telemetryTimeoutMs: config.telemetryTimeoutMs,
 });
 
-let server: FramedServer;
+function fatal(what: string, e: unknown): Promise<never> {
+  const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
+  console.error(`EV_Central: error: ${what}: ${reason}`);
+  return shutdown(1, "could not start");
+}
+
+let server: FramedServer | undefined;
 try {
   server = startMonitorServer(config.port, app.monitorHandlers(), {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
   });
 } catch (e) {
-  const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
-  console.error(`EV_Central: error: cannot listen on port ${config.port}: ${reason}`);
-  await shutdown(1, "could not start");
+  await fatal(`cannot listen on port ${config.port}`, e);
 }
 
+let http: Deno.HttpServer | undefined;
+if (config.httpPort) {
+  try {
+    http = startHttp(config.httpPort, "0.0.0.0", {
+      db,
+      cps: () => app.network.list().map(cpView),
+      recentEvents: () => app.recentEvents(),
+      stats: () => app.stats(),
+      command: (c, target) => app.command(c, target),
+      subscribe: (l) => app.subscribe(l),
+    });
+    onShutdown("http server", () => http!.shutdown());
+  } catch (e) {
+    await fatal(`cannot serve HTTP on port ${config.httpPort}`, e);
+  }
+}
+
+let prompt = "";
+let lastAnswer = "";
+const httpText = config.httpPort ? `, web panel http://<this-host>:${config.httpPort}/` : "";
 const dashboard = new Dashboard(
-  `EV_Central — monitors on :${config.port}, Kafka ${brokerText}, db ${config.dbPath}`,
+  `EV_Central — monitors on :${config.port}, Kafka ${brokerText}${httpText}`,
   () => app.network.list(),
+  () => {
+    const s = app.stats();
+    return [
+      `Requests: ${s.requests} · authorized ${s.authorized} · denied ${s.denied} · charging now ${s.running}`,
+      COMMAND_HELP,
+      lastAnswer,
+      `> ${prompt}`,
+    ];
+  },
 );
 if (dashboard.fullScreen) setSink((r) => dashboard.log(r));
-app.onChange = () => dashboard.changed();
+app.subscribe(() => dashboard.changed());
 onShutdown("dashboard", () => dashboard.stop());
 
 try {
@@ -108,9 +149,35 @@ try {
   await app.startKafka(kafka);
   onShutdown("kafka", () => app.stop());
 } catch (e) {
-  console.error(`EV_Central: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
-  await shutdown(1, "could not start");
+  await fatal(`cannot use the Kafka broker at ${brokerText}`, e);
 }
-onShutdown("monitor server", () => server.close());
+onShutdown("monitor server", () => server!.close());
 dashboard.start();
-log.info(`listening for monitors on port ${server!.port}; Kafka at ${brokerText}`);
+log.info(
+  `listening for monitors on port ${server!.port}; Kafka at ${brokerText}` +
+    (config.httpPort ? `; HTTP on port ${config.httpPort}` : ""),
+);
+
+function answer(text: string, level: "info" | "warn" = "info"): void {
+  lastAnswer = text;
+  log[level](text);
+  dashboard.changed();
+}
+
+void readLines(
+  (line) => {
+    try {
+      const cmd = parseOperatorLine(line);
+      if (cmd.kind === "help") answer(COMMAND_HELP);
+      else if (cmd.kind === "quit") void shutdown(0, "quit");
+      else if (app.command(cmd.kind, cmd.target)) answer(`${cmd.kind} ${cmd.target}: sent`);
+      else answer(`${cmd.kind}: unknown CP "${cmd.target}"`, "warn");
+    } catch (e) {
+      answer(errorText(e), "warn");
+    }
+  },
+  (buffer) => {
+    prompt = buffer;
+    dashboard.changed();
+  },
+);

@@ -58,3 +58,40 @@ export function restoreTerminal(): void {
     // not a terminal any more
   }
 }
+
+/**
+ * Reads whole command lines: on a terminal it edits the line itself (cbreak mode: Enter runs
+ * it, Backspace deletes, Esc clears) and reports each edit through `onEdit` so a full-screen
+ * view can draw the prompt; on a pipe it reads lines as they come.
+ */
+export async function readLines(
+  onLine: (line: string) => void,
+  onEdit: (buffer: string) => void = () => {},
+): Promise<void> {
+  const tty = Deno.stdin.isTerminal();
+  if (tty) Deno.stdin.setRaw(true, { cbreak: true });
+  try {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of Deno.stdin.readable) {
+      for (const ch of decoder.decode(chunk, { stream: true })) {
+        if (ch === "\r" || ch === "\n") {
+          const line = buffer.trim();
+          buffer = "";
+          if (line) onLine(line);
+        } else if (ch === "\x7f" || ch === "\b") {
+          buffer = buffer.slice(0, -1);
+        } else if (ch === "\x1b") {
+          buffer = "";
+        } else if (ch >= " " && buffer.length < 200) {
+          buffer += ch;
+        }
+        if (tty) onEdit(buffer);
+      }
+    }
+  } catch {
+    // stdin closed or unavailable: no more input
+  } finally {
+    restoreTerminal();
+  }
+}

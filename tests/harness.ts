@@ -97,6 +97,11 @@ export class Proc {
     return this.lines.map((l) => l.slice(5));
   }
 
+  /** Where the output is now: pass it to {@link waitFor} to match only later lines. */
+  mark(): number {
+    return this.lines.length;
+  }
+
   /** The process id. */
   get pid(): number {
     return this.#child.pid;
@@ -220,6 +225,44 @@ export class Scenario {
     return m;
   }
 
+  /**
+   * Starts Central and one engine + monitor per CP id, all in parallel, and waits until
+   * Central shows every CP. Returns the processes and ports.
+   */
+  async network(
+    cpIds: string[],
+    opts: { engineArgs?: string[]; centralArgs?: string[]; monitorArgs?: string[] } = {},
+  ): Promise<Network> {
+    const centralPort = freePort();
+    const httpPort = freePort();
+    const db = join(this.dir, "central.db");
+    const central = await this.central(centralPort, db, [
+      "--http",
+      String(httpPort),
+      ...(opts.centralArgs ?? []),
+    ]);
+    const cps: Network["cps"] = {};
+    await Promise.all(cpIds.map(async (id) => {
+      const enginePort = freePort();
+      const engine = await this.engine(enginePort, opts.engineArgs ?? [], `engine ${id}`);
+      const monitor = await this.monitor(enginePort, centralPort, id, opts.monitorArgs ?? []);
+      cps[id] = { engine, monitor, enginePort };
+    }));
+    for (const id of cpIds) await central.waitFor(new RegExp(`STATE ${id} ACTIVADO`));
+    return { central, centralPort, httpPort, db, cps, api: `http://127.0.0.1:${httpPort}` };
+  }
+
+  /** Runs a driver with the given CP ids as its requests file; resolves with its process. */
+  async driver(driverId: string, cpIds: string[], extra: string[] = []): Promise<Proc> {
+    const file = join(this.dir, `requests-${driverId}-${crypto.randomUUID().slice(0, 6)}.txt`);
+    await Deno.writeTextFile(file, cpIds.join("\n") + "\n");
+    return this.spawn(
+      "driver",
+      [this.bootstrap, driverId, "--file", file, ...extra],
+      `driver ${driverId}`,
+    );
+  }
+
   /** Stops every program (Ctrl+C first). */
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
@@ -229,6 +272,33 @@ export class Scenario {
   report(): string {
     return this.procs.map((p) => `----- ${p.name} -----\n${p.lines.join("\n")}`).join("\n");
   }
+}
+
+/** What {@link Scenario.network} started. */
+export interface Network {
+  central: Proc;
+  centralPort: number;
+  httpPort: number;
+  /** Base URL of Central's HTTP API. */
+  api: string;
+  db: string;
+  cps: Record<string, { engine: Proc; monitor: Proc; enginePort: number }>;
+}
+
+/** GET or POST JSON to Central's API; returns status and parsed body. */
+export async function api(
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(
+    url,
+    body === undefined ? {} : {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    },
+  );
+  return { status: res.status, body: await res.json() };
 }
 
 /** Runs `fn` in a fresh {@link Scenario}; prints the programs' output if it fails. */

@@ -1,0 +1,47 @@
+/**
+ * The JSON shape of a CP for the HTTP API and the web panel.
+ *
+ * @module
+ */
+import { type ChargingPoint, type CpState, shownState } from "./network.ts";
+
+/** A CP as clients see it. */
+export interface CpView {
+  cp_id: string;
+  location: string;
+  price_eur_kwh: number;
+  state: CpState;
+  link: "up" | "down";
+  health: "OK" | "KO";
+  stopped: boolean;
+  session: {
+    session_id: string;
+    driver_id: string;
+    consumo_kwh: number;
+    importe_eur: number;
+    started_at: number;
+  } | null;
+}
+
+/** The view of one CP. */
+export function cpView(cp: ChargingPoint): CpView {
+  const s = cp.session;
+  return {
+    cp_id: cp.cp_id,
+    location: cp.location,
+    price_eur_kwh: cp.price_eur_kwh,
+    state: shownState(cp),
+    link: cp.link,
+    health: cp.health,
+    stopped: cp.stopped,
+    session: s
+      ? {
+        session_id: s.session_id,
+        driver_id: s.driver_id,
+        consumo_kwh: s.consumo_kwh,
+        importe_eur: s.importe_eur,
+        started_at: s.started_at,
+      }
+      : null,
+  };
+}
