@@ -23,7 +23,7 @@ export function stateText(cp: ChargingPoint): string {
   const s = cp.session;
   if (!s) return state;
   const supply = `driver ${s.driver_id}  ${s.consumo_kwh.toFixed(3)} kWh  ${
-    s.importe_eur.toFixed(2)
+    s.importe_eur.toFixed(3)
   } €`;
   return state === "SUMINISTRANDO" ? `${state}  ${supply}` : `${state}  (${supply})`;
 }

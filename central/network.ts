@@ -387,7 +387,7 @@ export class ChargingNetwork {
       event(
         now,
         ticket.status === "ENDED" ? "session_ended" : "session_aborted",
-        `${reason}: ${s.consumo_kwh.toFixed(3)} kWh, ${s.importe_eur.toFixed(2)} €`,
+        `${reason}: ${s.consumo_kwh.toFixed(3)} kWh, ${s.importe_eur.toFixed(3)} €`,
         s.cp_id,
         s.session_id,
       ),

@@ -1,0 +1,61 @@
+/**
+ * Issue 3: the web panel in a real headless browser (Debian's chromium, driven by
+ * playwright-core): a CP turns SUMINISTRANDO with rising kWh, PARAR turns it PARADO.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { E2E, withScenario } from "./harness.ts";
+
+const CHROMIUM = Deno.env.get("EV_CHROMIUM") ?? "/usr/bin/chromium";
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!haveChromium) {
+  console.error(`web panel test skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+Deno.test({
+  name: "web panel: live SUMINISTRANDO with rising kWh, then PARAR from the page turns it PARADO",
+  ...E2E,
+  ignore: !haveChromium,
+  fn: () =>
+    withScenario(async (s) => {
+      const net = await s.network(["CP-01", "CP-02"], { engineArgs: ["--duration", "60"] });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${net.api}/`);
+        await page.waitForSelector("#conn.up");
+        const state = (cp: string) => page.locator(`tr[data-cp="${cp}"] .state`);
+        assert.equal(await state("CP-01").textContent(), "ACTIVADO");
+
+        const driver = await s.driver("D1", ["CP-01"]);
+        await page.waitForSelector('tr[data-cp="CP-01"][data-state="SUMINISTRANDO"]');
+        const kwh = () => page.locator('tr[data-cp="CP-01"] .kwh').textContent().then(Number);
+        const first = await kwh();
+        // Page-side expressions are strings: they run in the browser, not in Deno.
+        await page.waitForFunction(
+          `Number(document.querySelector('tr[data-cp="CP-01"] .kwh')?.textContent) > ${first}`,
+        );
+        assert.match(await page.locator('tr[data-cp="CP-01"]').textContent() ?? "", /D1/);
+
+        await page.click('tr[data-cp="CP-01"] button[data-command="PARAR"]');
+        await page.waitForSelector('tr[data-cp="CP-01"][data-state="PARADO"]');
+        assert.equal(await state("CP-02").textContent(), "ACTIVADO", "only CP-01 stopped");
+        await driver.waitFor(/^TICKET CP-01: ABORTED \(PARAR\)/);
+        await page.waitForFunction(
+          `document.querySelector("#events").textContent.includes("parar")`,
+        );
+      } finally {
+        await browser.close();
+      }
+    }),
+});
