@@ -44,3 +44,15 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_cp ON events (cp_id, at);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+
+-- Control messages (authorizations, tickets, commands) written in the same transaction as the
+-- state change that caused them, and deleted once Kafka has acknowledged them. A crash or a
+-- broker outage between the two leaves them here, and they are sent again: receivers drop
+-- duplicates by message id.
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL UNIQUE,
+  msg_key    TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);

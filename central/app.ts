@@ -14,11 +14,7 @@ import {
   startConsumer,
 } from "../shared/kafka.ts";
 import { errorText, logger } from "../shared/log.ts";
-import {
-  type ControlMessage,
-  parseRequestsMessage,
-  parseTelemetryMessage,
-} from "../shared/messages.ts";
+import { parseRequestsMessage, parseTelemetryMessage } from "../shared/messages.ts";
 import type { Topics } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
 import type { CentralDb } from "./db.ts";
@@ -36,12 +32,23 @@ const log = logger("central");
 /** How many events the live views keep. */
 const RECENT_EVENTS = 30;
 
+/** How many served request ids are remembered across restarts to drop redeliveries. */
+const SEEN_REQUESTS = 10_000;
+
+/** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
+const KAFKA_STALL_MS = 3000;
+
 /** Central's wiring between its core, its database and Kafka. */
 export class CentralApp {
   readonly network: ChargingNetwork;
   #producer?: JsonProducer;
   #consumer?: RunningConsumer;
-  #sending: Promise<void> = Promise.resolve();
+  #flushing?: Promise<void>;
+  #flushAgain = false;
+  #retry?: ReturnType<typeof setTimeout>;
+  #outboxWarned = false;
+  #lastFetchAt = 0;
+  #kafkaStalled = false;
   #watchdog?: ReturnType<typeof setInterval>;
   readonly #listeners = new Set<() => void>();
   readonly #recent: NetworkEvent[] = [];
@@ -54,7 +61,11 @@ export class CentralApp {
   ) {
     this.network = new ChargingNetwork(options);
     const now = Date.now();
-    this.network.load(db.loadCps(), db.loadRunningSessions(now));
+    this.network.load(
+      db.loadCps(),
+      db.loadRunningSessions(now),
+      db.recentRequestIds(SEEN_REQUESTS),
+    );
   }
 
   /** Connects to Kafka and starts consuming requests and telemetry. */
@@ -65,10 +76,32 @@ export class CentralApp {
       kafka,
       groupId,
       topics: [this.topics.requests, this.topics.telemetry],
-      fromBeginning: false,
+      // Only used while the group has no committed offset (its first run): then requests
+      // sent before Central ever started are read too, and denied as EXPIRED if too old.
+      fromBeginning: true,
       onBatch: (records) => this.#onRecords(records),
     });
-    this.#watchdog = setInterval(() => this.apply(this.network.tick(Date.now())), 1000);
+    const c = this.#consumer.consumer;
+    this.#lastFetchAt = Date.now();
+    c.on(c.events.FETCH, () => (this.#lastFetchAt = Date.now()));
+    this.#watchdog = setInterval(() => this.#tick(), 1000);
+    this.#flush(); // what a previous run left unsent
+  }
+
+  // The watchdog judges silence only while Central itself can read Kafka: an outage of the
+  // broker, or of Central's link to it, must not abort every session.
+  #tick(): void {
+    const now = Date.now();
+    const stalled = now - this.#lastFetchAt > KAFKA_STALL_MS;
+    if (stalled !== this.#kafkaStalled) {
+      this.#kafkaStalled = stalled;
+      if (stalled) log.warn("Kafka unreachable: the session watchdog waits until it is back");
+      else {
+        log.info("Kafka reachable again");
+        this.network.restartWatchdog(now);
+      }
+    }
+    if (!stalled) this.apply(this.network.tick(now), now);
   }
 
   /** Handlers for the monitor server. */
@@ -152,17 +185,20 @@ export class CentralApp {
       : this.network.supplyEnd(msg, now);
   }
 
-  /** Carries out effects: database first, then Kafka, then the views. */
+  /**
+   * Carries out effects: the database first (control messages go into its outbox in the
+   * same transaction), then Kafka from the outbox, then the views.
+   */
   apply(effects: Effect[], now = Date.now()): void {
     if (effects.length === 0) return;
     this.db.apply(effects, now);
-    const outgoing: ControlMessage[] = [];
+    let sends = false;
     for (const e of effects) {
-      if (e.kind === "send") outgoing.push(e.message);
+      if (e.kind === "send") sends = true;
       else if (e.kind === "log") log[e.level](e.text);
       else if (e.kind === "event") this.#record(e.event);
     }
-    if (outgoing.length) this.#send(outgoing);
+    if (sends) this.#flush();
     for (const listener of this.#listeners) listener();
   }
 
@@ -175,26 +211,55 @@ export class CentralApp {
     if (ev.kind === "authorized" || ev.kind === "denied") this.#stats.requests++;
   }
 
-  // One chain keeps control messages in the order the rules produced them.
-  #send(messages: ControlMessage[]): void {
-    const producer = this.#producer;
-    if (!producer) {
-      log.warn(`not connected to Kafka: ${messages.length} control message(s) not sent`);
+  // Sends the outbox in order, one drain at a time (a call during a drain asks for another
+  // after it); on failure retries every 2 s, so tickets and commands reach Kafka once it is
+  // back, even after a crash of Central.
+  #flush(): void {
+    if (!this.#producer) return;
+    if (this.#flushing) {
+      this.#flushAgain = true;
       return;
     }
-    const batch = messages.map((m) => ({ key: m.cp_id, value: m }));
-    this.#sending = this.#sending.then(() =>
-      producer.send(this.topics.control, batch).catch((e) => {
-        log.error(`sending ${batch.length} control message(s) failed: ${errorText(e)}`);
-      })
-    );
+    this.#flushing = this.#drain(this.#producer).finally(() => {
+      this.#flushing = undefined;
+      if (this.#flushAgain) {
+        this.#flushAgain = false;
+        this.#flush();
+      }
+    });
+  }
+
+  async #drain(producer: JsonProducer): Promise<void> {
+    try {
+      while (true) {
+        const rows = this.db.pendingOutbox();
+        if (rows.length === 0) break;
+        await producer.sendRaw(
+          this.topics.control,
+          rows.map((r) => ({ key: r.msg_key, value: r.body })),
+        );
+        this.db.sent(rows.map((r) => r.message_id));
+      }
+      if (this.#outboxWarned) log.info("outbox delivered to Kafka");
+      this.#outboxWarned = false;
+    } catch (e) {
+      if (!this.#outboxWarned) {
+        log.warn(`Kafka did not take the control messages (${errorText(e)}); retrying`);
+      }
+      this.#outboxWarned = true;
+      clearTimeout(this.#retry);
+      this.#retry = setTimeout(() => this.#flush(), 2000);
+    }
   }
 
   /** Stops Kafka work; the caller closes the database after. */
   async stop(): Promise<void> {
     clearInterval(this.#watchdog);
+    clearTimeout(this.#retry);
     await this.#consumer?.stop().catch(() => {});
-    await this.#sending;
-    await this.#producer?.disconnect().catch(() => {});
+    await this.#flushing;
+    const producer = this.#producer;
+    this.#producer = undefined;
+    await producer?.disconnect().catch(() => {});
   }
 }

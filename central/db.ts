@@ -31,6 +31,14 @@ export interface SessionRow {
   end_reason: string | null;
 }
 
+/** A control message waiting for Kafka's acknowledgement. */
+export interface OutboxRow {
+  seq: number;
+  message_id: string;
+  msg_key: string;
+  body: string;
+}
+
 /** An events row. */
 export interface EventRow extends NetworkEvent {
   id: number;
@@ -98,6 +106,8 @@ export class CentralDb {
   readonly #progress: StatementSync;
   readonly #closeSession: StatementSync;
   readonly #addEvent: StatementSync;
+  readonly #addOutbox: StatementSync;
+  readonly #delOutbox: StatementSync;
 
   /** Opens (creating if needed) the database at `path` and applies the schema. */
   constructor(path: string) {
@@ -128,6 +138,32 @@ export class CentralDb {
     this.#addEvent = this.#db.prepare(
       "INSERT INTO events (at, cp_id, session_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
     );
+    this.#addOutbox = this.#db.prepare(
+      "INSERT OR IGNORE INTO outbox (message_id, msg_key, body, created_at) VALUES (?, ?, ?, ?)",
+    );
+    this.#delOutbox = this.#db.prepare("DELETE FROM outbox WHERE message_id = ?");
+  }
+
+  /** Control messages not yet acknowledged by Kafka, oldest first. */
+  pendingOutbox(limit = 500): OutboxRow[] {
+    return this.#db.prepare(
+      "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
+    ).all(limit) as unknown as OutboxRow[];
+  }
+
+  /** Forgets messages Kafka has acknowledged. */
+  sent(messageIds: string[]): void {
+    if (messageIds.length === 0) return;
+    this.#transaction(() => {
+      for (const id of messageIds) this.#delOutbox.run(id);
+    });
+  }
+
+  /** Request ids already served, so a redelivered request is not served twice. */
+  recentRequestIds(limit: number): string[] {
+    return (this.#db.prepare(
+      "SELECT request_id FROM sessions ORDER BY started_at DESC LIMIT ?",
+    ).all(limit) as { request_id: string }[]).map((r) => r.request_id);
   }
 
   /** Every stored CP. */
@@ -159,12 +195,21 @@ export class CentralDb {
     return rows.map((r) => ({ ...r, last_seen_at: now }));
   }
 
-  /** Writes the persistent effects of one batch in a single transaction. */
+  /**
+   * Writes the persistent effects of one batch in a single transaction, with the control
+   * messages they send into the outbox.
+   */
   apply(effects: Effect[], now: number): void {
-    if (!effects.some((e) => e.kind !== "send" && e.kind !== "log")) return;
+    if (!effects.some((e) => e.kind !== "log")) return;
+    this.#transaction(() => {
+      for (const e of effects) this.#applyOne(e, now);
+    });
+  }
+
+  #transaction(fn: () => void): void {
     this.#db.exec("BEGIN");
     try {
-      for (const e of effects) this.#applyOne(e, now);
+      fn();
       this.#db.exec("COMMIT");
     } catch (err) {
       this.#db.exec("ROLLBACK");
@@ -213,6 +258,11 @@ export class CentralDb {
       case "event": {
         const v = e.event;
         this.#addEvent.run(v.at, v.cp_id ?? null, v.session_id ?? null, v.kind, v.detail);
+        return;
+      }
+      case "send": {
+        const m = e.message;
+        this.#addOutbox.run(m.id, m.cp_id, JSON.stringify(m), now);
         return;
       }
     }

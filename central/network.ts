@@ -113,7 +113,12 @@ export class ChargingNetwork {
   constructor(readonly options: NetworkOptions) {}
 
   /** Loads what the database holds, at start: every link is down until its monitor returns. */
-  load(cps: Omit<ChargingPoint, "link" | "session">[], sessions: RunningSession[]): void {
+  load(
+    cps: Omit<ChargingPoint, "link" | "session">[],
+    sessions: RunningSession[],
+    servedRequestIds: string[] = [],
+  ): void {
+    for (const id of servedRequestIds) this.#remember(id);
     for (const cp of cps) this.#cps.set(cp.cp_id, { ...cp, link: "down" });
     for (const s of sessions) {
       const cp = this.#cps.get(s.cp_id);
@@ -333,6 +338,11 @@ export class ChargingNetwork {
       if (stopped && cp.session) effects.push(...this.#close(cp, "PARAR", now));
     }
     return effects;
+  }
+
+  /** Gives every running session a full telemetry timeout from `now` (after an outage). */
+  restartWatchdog(now: number): void {
+    for (const cp of this.#cps.values()) if (cp.session) cp.session.last_seen_at = now;
   }
 
   /** Closes sessions whose telemetry stopped. Call every second or so. */

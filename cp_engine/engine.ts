@@ -37,6 +37,8 @@ export class Engine {
   #fault = false;
   #stopped = false;
   #supply?: Supply;
+  /** Sessions already supplied: a START_SUPPLY sent again (Central's outbox) is not a new one. */
+  readonly #done = new Set<string>();
 
   constructor(readonly options: EngineOptions) {}
 
@@ -90,7 +92,8 @@ export class Engine {
     if (!this.#cpId || !("cp_id" in msg) || msg.cp_id !== this.#cpId) return [];
     switch (msg.type) {
       case "START_SUPPLY":
-        if (this.#supply || this.#fault || now - msg.ts > this.options.staleMs) return [];
+        if (this.#supply || this.#fault || this.#done.has(msg.session_id)) return [];
+        if (now - msg.ts > this.options.staleMs) return [];
         this.#stopped = false;
         this.#supply = new Supply({ ...msg, ...this.options });
         return [];
@@ -126,6 +129,8 @@ export class Engine {
     const supply = this.#supply;
     if (!supply) return [];
     this.#supply = undefined;
+    this.#done.add(supply.plan.session_id);
+    if (this.#done.size > 1000) this.#done.delete(this.#done.values().next().value!);
     const { seq: _seq, ...reading } = supply.reading();
     const end: SupplyEnd = stamp({
       type: "SUPPLY_END",

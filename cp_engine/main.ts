@@ -105,16 +105,27 @@ onShutdown("health server", () => server.close());
 const kafka = createKafka(brokerText, "ev-engine");
 const producer = new JsonProducer(kafka);
 let sending: Promise<void> = Promise.resolve();
+/** Ends of supply not yet taken by Kafka: retried with the next send, never dropped. */
+let unsentEnds: TelemetryMessage[] = [];
+let failing = false;
 
 function send(messages: TelemetryMessage[]): void {
-  if (messages.length === 0) return;
-  const batch = messages.map((m) => ({ key: m.cp_id, value: m }));
-  sending = sending.then(() =>
-    producer.send(topics.telemetry, batch).catch((e) => {
-      log.error(`sending telemetry failed: ${errorText(e)}`);
-    })
-  );
   show();
+  if (messages.length === 0 && unsentEnds.length === 0) return;
+  sending = sending.then(async () => {
+    const batch = [...unsentEnds, ...messages];
+    unsentEnds = [];
+    try {
+      await producer.send(topics.telemetry, batch.map((m) => ({ key: m.cp_id, value: m })));
+      if (failing) log.info("Kafka takes telemetry again");
+      failing = false;
+    } catch (e) {
+      // Readings are cumulative, so a lost one is made good by the next; an end is kept.
+      unsentEnds = batch.filter((m) => m.type === "SUPPLY_END");
+      if (!failing) log.error(`sending telemetry failed: ${errorText(e)}; retrying`);
+      failing = true;
+    }
+  });
 }
 
 try {

@@ -114,3 +114,16 @@ export async function chargeAt(
     io.view.progress(m as Telemetry, reply);
   }
 }
+
+/** The closing line: charges completed, aborted, denied and unanswered, and the totals. */
+export function summarize(driverId: string, outcomes: Outcome[]): string {
+  const tickets = outcomes.flatMap((o) => (o.kind === "charged" ? [o.ticket] : []));
+  const count = (kind: Outcome["kind"]) => outcomes.filter((o) => o.kind === kind).length;
+  const ended = tickets.filter((t) => t.status === "ENDED").length;
+  const kwh = tickets.reduce((sum, t) => sum + t.consumo_kwh, 0);
+  const eur = tickets.reduce((sum, t) => sum + t.importe_eur, 0);
+  const other = count("no_answer") + count("lost") + count("cancelled");
+  return `SUMMARY ${driverId}: ${ended} charged, ${tickets.length - ended} aborted, ` +
+    `${count("denied")} denied, ${other} not answered or given up; ` +
+    `${kwh.toFixed(3)} kWh, ${eur.toFixed(3)} €`;
+}

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseCommandLine, parseHostPort, parseId } from "../shared/cli.ts";
+import { parseCommandLine, parseHostPort, parseId, parseNumber } from "../shared/cli.ts";
 import { paint } from "../shared/colors.ts";
 import { createKafka, JsonProducer, startConsumer } from "../shared/kafka.ts";
 import { errorText, logger } from "../shared/log.ts";
@@ -19,7 +19,7 @@ import {
 import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
 import { topicNames } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
-import { chargeAt, type DriverView, type Outcome } from "./charge_flow.ts";
+import { chargeAt, type DriverView, type Outcome, summarize } from "./charge_flow.ts";
 import { Inbox } from "./inbox.ts";
 import { parseRequestsFile } from "./requests_file.ts";
 
@@ -42,6 +42,18 @@ const spec = {
       help: "requests file: one CP id per line",
       default: "requests.txt",
     },
+    "answer-timeout": {
+      type: "string" as const,
+      arg: "<seconds>",
+      help: "give a request up when Central has not answered within this time",
+      default: "10",
+    },
+    "silence-timeout": {
+      type: "string" as const,
+      arg: "<seconds>",
+      help: "give a charge up after this long without telemetry or ticket",
+      default: "30",
+    },
   },
 };
 
@@ -49,6 +61,8 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   broker: parseHostPort(positionals[0], "kafka_host:port"),
   driverId: parseId(positionals[1], "driver_id"),
   file: options.file!,
+  answerTimeoutMs: 1000 * parseNumber(options["answer-timeout"]!, "--answer-timeout", 1, 3600),
+  silenceTimeoutMs: 1000 * parseNumber(options["silence-timeout"]!, "--silence-timeout", 2, 3600),
 }));
 
 let fileText: string;
@@ -140,7 +154,7 @@ for (const [i, cpId] of ids.entries()) {
   const outcome = await chargeAt(
     cpId,
     io,
-    { answerTimeoutMs: 10_000, silenceTimeoutMs: 30_000 },
+    { answerTimeoutMs: config.answerTimeoutMs, silenceTimeoutMs: config.silenceTimeoutMs },
     stop.signal,
   );
   outcomes.push(outcome);
@@ -150,15 +164,5 @@ for (const [i, cpId] of ids.entries()) {
     await new Promise((r) => setTimeout(r, PAUSE_MS));
   }
 }
-const charged = outcomes.filter((o) => o.kind === "charged");
-const kwh = charged.reduce((s, o) => s + (o.kind === "charged" ? o.ticket.consumo_kwh : 0), 0);
-const eur = charged.reduce((s, o) => s + (o.kind === "charged" ? o.ticket.importe_eur : 0), 0);
-console.log(
-  `SUMMARY ${me}: ${charged.length} charged, ` +
-    `${outcomes.filter((o) => o.kind === "denied").length} denied, ` +
-    `${
-      outcomes.filter((o) => o.kind !== "charged" && o.kind !== "denied").length
-    } not completed; ` +
-    `${kwh.toFixed(3)} kWh, ${eur.toFixed(3)} €`,
-);
+console.log(summarize(me, outcomes));
 await shutdown(0, "all requests done");

@@ -80,11 +80,16 @@ export class JsonProducer {
   /** Sends messages to `topic`, each keyed (by CP id) so one CP's messages stay in order. */
   async send(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.#producer.send({
+    await this.sendRaw(
       topic,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value) })),
-    });
+      messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value) })),
+    );
+  }
+
+  /** Sends values that are already JSON text. */
+  async sendRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#producer.send({ topic, acks: -1, messages });
   }
 
   disconnect(): Promise<void> {
