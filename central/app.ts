@@ -14,7 +14,7 @@ import {
   startConsumer,
 } from "../shared/kafka.ts";
 import { errorText, logger } from "../shared/log.ts";
-import { parseRequestsMessage, parseTelemetryMessage } from "../shared/messages.ts";
+import { parseRequestsMessage, parseTelemetryMessage, stamp } from "../shared/messages.ts";
 import type { Topics } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
 import type { CentralDb } from "./db.ts";
@@ -127,6 +127,25 @@ export class CentralApp {
       },
       health: (cpId, health) => this.apply(this.network.reportHealth(cpId, health, Date.now())),
       down: (cpId, why) => this.apply(this.network.linkDown(cpId, Date.now(), why)),
+      local: (cpId, msg) => {
+        if (msg.type !== "SUMINISTRAR") {
+          const command = msg.type === "PARAR" ? "PARAR" : "REANUDAR";
+          this.command(command, cpId);
+          return `${command} done: ${cpId} is ${shownState(this.network.get(cpId)!)}`;
+        }
+        const now = Date.now();
+        const req = stamp({
+          type: "CHARGE_REQUEST",
+          driver_id: `local-${cpId}`,
+          cp_id_solicitado: cpId,
+        }, now);
+        const effects = this.network.request(req, now, msg.duration_s);
+        this.apply(effects, now);
+        const denied = effects.find((e) => e.kind === "send" && e.message.type === "DENIED");
+        return denied?.kind === "send" && denied.message.type === "DENIED"
+          ? `supply refused: ${denied.message.message}`
+          : `supply of ${msg.duration_s} s authorized`;
+      },
     };
   }
 

@@ -12,6 +12,8 @@ import { logger } from "../shared/log.ts";
 import {
   type CentralToMonitor,
   type Health,
+  type LocalCommand,
+  type LocalSupply,
   parseMonitorToCentral,
   type Register,
 } from "../shared/messages.ts";
@@ -30,6 +32,8 @@ export interface MonitorHandlers {
   health(cpId: string, health: Health): void;
   /** A registered monitor's link is gone. */
   down(cpId: string, why: string): void;
+  /** Someone at the CP asks to stop it, resume it or start a test supply; returns the answer. */
+  local(cpId: string, msg: LocalCommand | LocalSupply): string;
 }
 
 /** Timeouts of the monitor links. */
@@ -98,8 +102,11 @@ async function serve(
         await link.send(answer.welcome);
       } else if (!cpId) {
         await reject(link, `${msg.type} before REGISTER`, cpId);
-      } else {
+      } else if (msg.type === "AVERIA" || msg.type === "OK") {
         handlers.health(cpId, msg.type === "AVERIA" ? "KO" : "OK");
+      } else {
+        const local = msg as LocalCommand | LocalSupply;
+        await link.send({ type: "NOTICE", message: handlers.local(cpId, local) });
       }
     }
   } catch (e) {

@@ -198,8 +198,8 @@ export class ChargingNetwork {
     return effects;
   }
 
-  /** A driver asks to charge. */
-  request(req: ChargeRequest, now: number): Effect[] {
+  /** A driver asks to charge; `durationS` bounds a supply asked for locally at the CP. */
+  request(req: ChargeRequest, now: number, durationS?: number): Effect[] {
     if (this.#seenRequests.has(req.id)) {
       return [{ kind: "log", level: "info", text: `duplicate request ${req.id} ignored` }];
     }
@@ -237,7 +237,10 @@ export class ChargingNetwork {
         cp.cp_id,
         session.session_id,
       ),
-      { kind: "send", message: stamp({ type: "START_SUPPLY", ...common }, now) },
+      {
+        kind: "send",
+        message: stamp({ type: "START_SUPPLY", ...common, duration_s: durationS }, now),
+      },
       { kind: "send", message: stamp({ type: "AUTHORIZED", ...common }, now) },
     ];
   }

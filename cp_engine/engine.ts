@@ -95,7 +95,11 @@ export class Engine {
         if (this.#supply || this.#fault || this.#done.has(msg.session_id)) return [];
         if (now - msg.ts > this.options.staleMs) return [];
         this.#stopped = false;
-        this.#supply = new Supply({ ...msg, ...this.options });
+        this.#supply = new Supply({
+          ...msg,
+          powerKw: this.options.powerKw,
+          durationS: msg.duration_s ?? this.options.durationS,
+        });
         return [];
       case "STOP_SUPPLY":
         return this.#supply?.plan.session_id === msg.session_id ? this.#end(msg.reason) : [];

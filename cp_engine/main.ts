@@ -8,6 +8,7 @@
  */
 import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/cli.ts";
 import { paint } from "../shared/colors.ts";
+import { StatusLine } from "../shared/status_line.ts";
 import { readCommands, restoreTerminal } from "../shared/input.ts";
 import { createKafka, JsonProducer, startConsumer } from "../shared/kafka.ts";
 import { errorText, logger } from "../shared/log.ts";
@@ -65,20 +66,19 @@ const engine = new Engine({
   durationS: config.durationS,
   staleMs: 15_000,
 });
-let lastShown = "";
+const status = new StatusLine("STATUS");
+onShutdown("status line", () => status.close());
 
 function show(): void {
   const s = engine.supply;
-  const line = `${engine.cpId ?? "(no CP yet)"} ${engine.state}` +
-    (s ? ` driver ${s.plan.driver_id} ${s.reading().consumo_kwh.toFixed(3)} kWh` : "");
-  if (line === lastShown) return;
-  lastShown = line;
-  const color = engine.state === "AVERIADO"
-    ? "red"
-    : engine.state === "PARADO"
-    ? "orange"
-    : "green";
-  console.log(`STATUS ${paint(color, line)}`);
+  const r = s?.reading();
+  const supply = s && r
+    ? ` driver ${s.plan.driver_id} ${r.consumo_kwh.toFixed(3)} kWh ${r.importe_eur.toFixed(3)} €`
+    : "";
+  const state = engine.state;
+  const color = state === "AVERIADO" ? "red" : state === "PARADO" ? "orange" : "green";
+  const keys = status.tty ? "   [f]ault on/off  [u]nplug  [q]uit" : "";
+  status.set(paint(color, `${engine.cpId ?? "(no CP yet)"} ${state}${supply}`) + keys);
 }
 
 let server;

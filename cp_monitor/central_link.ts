@@ -9,7 +9,13 @@ import type { HostPort } from "../shared/cli.ts";
 import { FramedConn } from "../shared/framed_conn.ts";
 import { idleTimer } from "../shared/framed_server.ts";
 import { errorText, logger } from "../shared/log.ts";
-import { type Health, parseCentralToMonitor, type Register } from "../shared/messages.ts";
+import {
+  type Health,
+  type LocalCommand,
+  type LocalSupply,
+  parseCentralToMonitor,
+  type Register,
+} from "../shared/messages.ts";
 import { Backoff } from "./backoff.ts";
 
 const log = logger("central-link");
@@ -22,6 +28,8 @@ export interface LinkEvents {
   down(why: string): void;
   /** Central refused this CP for good (e.g. another monitor holds the id). */
   refused(reason: string): void;
+  /** Central answered a local command. */
+  notice(message: string): void;
 }
 
 /** Settings of the link. */
@@ -72,6 +80,13 @@ export class CentralLink {
     if (this.#registered) void this.#link?.send({ type: health === "OK" ? "OK" : "AVERIA" });
   }
 
+  /** Sends a local command (PARAR, ACTIVAR, SUMINISTRAR); false when not linked. */
+  sendLocal(msg: LocalCommand | LocalSupply): boolean {
+    if (!this.#registered || !this.#link) return false;
+    void this.#link.send(msg);
+    return true;
+  }
+
   // One connection's life: returns why it ended, or null when Central refused us.
   async #session(): Promise<string | null> {
     let conn: Deno.TcpConn;
@@ -112,6 +127,8 @@ export class CentralLink {
           return null;
         } else if (msg.type === "ERROR") {
           log.warn(`Central says: ${msg.message}`);
+        } else if (msg.type === "NOTICE") {
+          this.events.notice(msg.message);
         }
       }
     } catch (e) {

@@ -13,7 +13,7 @@ import { type Health, parseEngineToMonitor } from "../shared/messages.ts";
 const log = logger("engine-link");
 
 /** How long the engine has to answer a check. */
-export const CHECK_TIMEOUT_MS = 500;
+export const CHECK_TIMEOUT_MS = 400;
 
 /** Checks an engine every `intervalMs`; calls `observe` with each outcome. */
 export class EngineChecker {

@@ -19,10 +19,14 @@ import { readCommands, restoreTerminal } from "../shared/input.ts";
 import { logger } from "../shared/log.ts";
 import type { Health } from "../shared/messages.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
+import { StatusLine } from "../shared/status_line.ts";
 import { CentralLink } from "./central_link.ts";
 import { EngineChecker } from "./engine_checker.ts";
 
 const log = logger("monitor");
+
+/** A test supply started with the `s` key lasts this long. */
+const KEY_SUPPLY_S = 10;
 
 const spec = {
   name: "EV_CP_M",
@@ -41,7 +45,10 @@ const spec = {
     },
     price: { type: "string" as const, arg: "<eur_per_kwh>", help: "price", default: "0.35" },
   },
-  notes: ["Keys: q = quit (closes the link; Central shows the CP DESCONECTADO)."],
+  notes: [
+    `Keys: p = PARAR (out of order), a = ACTIVAR, s = SUMINISTRAR ${KEY_SUPPLY_S} s, q = quit.`,
+    "With stdin not a terminal, commands are read as lines: parar, activar, suministrar <seconds>, quit.",
+  ],
 };
 
 const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
@@ -60,14 +67,21 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
 
 handleSignals();
 onShutdown("terminal", restoreTerminal);
+const status = new StatusLine("STATUS");
+onShutdown("status line", () => status.close());
 
 let health: Health | undefined;
 let detail = "not checked yet";
+let lastCheck = "";
+let linkText = "connecting to Central…";
 
-function status(text: string): void {
+function draw(): void {
   const h = health === "OK" ? paint("green", "engine OK") : paint("red", `engine KO (${detail})`);
-  const l = link.registered ? paint("green", "linked to Central") : paint("gray", "not linked");
-  console.log(`STATUS ${config.cpId}: ${l}, ${h} — ${text}`);
+  const l = link.registered ? paint("green", "linked to Central") : paint("gray", linkText);
+  const keys = status.tty ? "   [p]arar [a]ctivar [s]uministrar [q]uit" : "";
+  // The time of the last check changes every second: shown only where it redraws in place.
+  const when = status.tty && lastCheck ? `, checked ${lastCheck}` : "";
+  status.set(`${config.cpId}: ${l}, ${h}${when}${keys}`);
 }
 
 const link = new CentralLink(
@@ -75,12 +89,20 @@ const link = new CentralLink(
   { cp_id: config.cpId, location: config.location, price_eur_kwh: config.price },
   "KO",
   {
-    up: (message) => status(`Central: ${message}`),
-    down: (why) => status(`${why}; retrying`),
+    up: (message) => {
+      status.print(`Central: ${message}`);
+      draw();
+    },
+    down: (why) => {
+      linkText = `not linked (${why}; retrying)`;
+      log.warn(`${why}; retrying`);
+      draw();
+    },
     refused: (reason) => {
       console.error(`EV_CP_M: error: Central refused ${config.cpId}: ${reason}`);
       void shutdown(1, "refused by Central");
     },
+    notice: (message) => status.print(`Central: ${message}`),
   },
 );
 onShutdown("central link", () => link.stop());
@@ -89,12 +111,16 @@ let firstCheck: () => void;
 const checked = new Promise<void>((resolve) => (firstCheck = resolve));
 const checker = new EngineChecker(config.engine, config.cpId, (h, d) => {
   firstCheck();
-  if (h === health) return;
-  health = h;
-  detail = d;
-  link.setHealth(h);
-  if (h === "KO") log.warn(`AVERIA: ${d}`);
-  status(h === "OK" ? "engine recovered: OK sent" : "AVERIA sent");
+  lastCheck = new Date().toLocaleTimeString();
+  if (h !== health) {
+    const first = health === undefined;
+    health = h;
+    detail = d;
+    link.setHealth(h);
+    if (h === "KO") log.warn(`AVERIA: ${d}${link.registered ? " (sent to Central)" : ""}`);
+    else if (!first) log.info(`engine recovered${link.registered ? ": OK sent to Central" : ""}`);
+  }
+  draw();
 });
 onShutdown("engine checker", () => checker.stop());
 
@@ -106,6 +132,28 @@ checker.start();
 // Register with the engine's real health, not a guess (the first check takes milliseconds).
 await Promise.race([checked, new Promise((r) => setTimeout(r, 1500))]);
 void link.run();
-void readCommands({ q: "quit" }, { quit: "quit" }, (command) => {
-  if (command === "quit") void shutdown(0, "quit");
-});
+
+function local(command: string, argument: string): void {
+  let sent: boolean;
+  if (command === "suministrar") {
+    const seconds = argument ? Number(argument) : KEY_SUPPLY_S;
+    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 86_400) {
+      status.print(`suministrar needs a duration in seconds (1-86400), got "${argument}"`);
+      return;
+    }
+    sent = link.sendLocal({ type: "SUMINISTRAR", duration_s: seconds });
+  } else {
+    sent = link.sendLocal({ type: command === "parar" ? "PARAR" : "ACTIVAR" });
+  }
+  if (!sent) status.print(`${command}: not linked to Central right now; try again`);
+}
+
+void readCommands(
+  { q: "quit", p: "parar", a: "activar", s: "suministrar" },
+  { quit: "quit", parar: "parar", activar: "activar", suministrar: "suministrar" },
+  (command, argument) => {
+    if (command === "quit") void shutdown(0, "quit: closing the link to Central");
+    else local(command, argument);
+  },
+  (text) => status.print(`unknown command "${text}" (parar, activar, suministrar <s>, quit)`),
+);

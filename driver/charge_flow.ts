@@ -98,7 +98,7 @@ export async function chargeAt(
     if (signal?.aborted) {
       await cancel();
       // Central answers a cancel with the ticket of what was delivered.
-      const t = await io.inbox.next((x) => x.type === "TICKET" && ours(x), 3000);
+      const t = await io.inbox.next((x) => x.type === "TICKET" && ours(x), 2000);
       if (t) io.view.ticket(t as Ticket);
       return { kind: "cancelled" };
     }

@@ -95,3 +95,22 @@ export async function readLines(
     restoreTerminal();
   }
 }
+
+/** Lines typed on stdin (a terminal in its normal, echoing mode, or a pipe), trimmed. */
+export async function* stdinLines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for await (const chunk of Deno.stdin.readable) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        yield pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+      }
+    }
+  } catch {
+    // stdin closed or unavailable
+  }
+  if (pending.trim()) yield pending.trim();
+}

@@ -160,6 +160,8 @@ const startSupply = {
   session_id: id,
   request_id: id,
   price_eur_kwh: price,
+  /** Set for a supply asked for locally at the CP (SUMINISTRAR): it lasts this long. */
+  duration_s: optional(num(1, 86_400)),
 };
 /** Central tells an engine to supply a driver (the spec's INICIAR_SUMINISTRO). */
 export type StartSupply = Infer<typeof startSupply>;
@@ -268,14 +270,25 @@ const heartbeat = { type: oneOf("HEARTBEAT") };
 /** Keeps the link alive; Central answers HEARTBEAT too. */
 export type Heartbeat = Infer<typeof heartbeat>;
 
+const localCommand = { type: oneOf("PARAR", "ACTIVAR") };
+/** Someone at the CP stops it (out of order) or puts it back in service. */
+export type LocalCommand = Infer<typeof localCommand>;
+
+const localSupply = { type: oneOf("SUMINISTRAR"), duration_s: num(1, 86_400) };
+/** Someone at the CP starts a supply of a given length, for controlled tests. */
+export type LocalSupply = Infer<typeof localSupply>;
+
 /** Anything a monitor may send to Central. */
-export type MonitorToCentral = Register | HealthReport | Heartbeat;
+export type MonitorToCentral = Register | HealthReport | Heartbeat | LocalCommand | LocalSupply;
 
 const monitorToCentralSpecs: Record<MonitorToCentral["type"], Spec> = {
   REGISTER: register,
   AVERIA: healthReport,
   OK: healthReport,
   HEARTBEAT: heartbeat,
+  PARAR: localCommand,
+  ACTIVAR: localCommand,
+  SUMINISTRAR: localSupply,
 };
 
 /** Parses a frame a monitor sent to Central. */
@@ -301,14 +314,19 @@ const protocolError = { type: oneOf("ERROR"), message: text(300) };
 /** A frame was not understood. */
 export type ProtocolError = Infer<typeof protocolError>;
 
+const notice = { type: oneOf("NOTICE"), message: text(300) };
+/** Central's answer to a local command. */
+export type Notice = Infer<typeof notice>;
+
 /** Anything Central may send to a monitor. */
-export type CentralToMonitor = Welcome | Refused | ProtocolError | Heartbeat;
+export type CentralToMonitor = Welcome | Refused | ProtocolError | Heartbeat | Notice;
 
 const centralToMonitorSpecs: Record<CentralToMonitor["type"], Spec> = {
   WELCOME: welcome,
   REFUSED: refused,
   ERROR: protocolError,
   HEARTBEAT: heartbeat,
+  NOTICE: notice,
 };
 
 /** Parses a frame Central sent to a monitor. */

@@ -26,7 +26,7 @@ Deno.test(
       await cp.engine.type("ko");
       await central.waitFor(/STATE CP-01 AVERIADO/, 5000, mark);
       console.log(`engine KO → AVERIADO shown: ${Date.now() - t0} ms`);
-      await cp.monitor.waitFor(/AVERIA sent/);
+      await cp.monitor.waitFor(/AVERIA: engine answers KO \(sent to Central\)/);
       mark = central.mark();
       await cp.engine.type("ok");
       await central.waitFor(/STATE CP-01 ACTIVADO/, 5000, mark);
