@@ -108,10 +108,12 @@ async function* list(ids: string[]): AsyncGenerator<string> {
 }
 
 async function* prompted(): AsyncGenerator<string> {
+  const question = "CP id to charge at (Enter on an empty line or Ctrl+D to finish): ";
+  // On a terminal the answer is typed after the question; elsewhere it is a line of its own.
   const ask = () =>
-    Deno.stdout.writeSync(
-      new TextEncoder().encode("CP id to charge at (Enter on an empty line or Ctrl+D to finish): "),
-    );
+    Deno.stdin.isTerminal()
+      ? Deno.stdout.writeSync(new TextEncoder().encode(question))
+      : console.log(question);
   ask();
   for await (const line of stdinLines()) {
     if (line === "") return;

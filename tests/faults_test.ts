@@ -139,7 +139,7 @@ Deno.test(
       assert.equal(row.status, "ENDED");
       assert.equal(row.consumo_kwh, ticket.consumo_kwh);
       await s.monitor(net.cps["CP-01"].enginePort, net.centralPort, "CP-01");
-      await net.central.waitFor(/STATE CP-01 ACTIVADO/, 10_000, net.central.mark() - 1);
+      await net.waitState("CP-01", "ACTIVADO");
     }),
 );
 
@@ -171,7 +171,7 @@ Deno.test(
       cp.engine.signal("SIGCONT");
       cp.monitor.signal("SIGCONT");
       await cp.engine.waitFor(/STATUS CP-01 ACTIVADO/, 10_000, mark);
-      await net.central.waitFor(/STATE CP-01 ACTIVADO/, 10_000, net.central.mark() - 1);
+      await net.waitState("CP-01", "ACTIVADO");
       assert.equal(
         (query(net.db, (db) => db.prepare("SELECT count(*) AS n FROM sessions").get()) as Row).n,
         1,

@@ -249,7 +249,22 @@ export class Scenario {
       cps[id] = { engine, monitor, enginePort };
     }));
     for (const id of cpIds) await central.waitFor(new RegExp(`STATE ${id} ACTIVADO`));
-    return { central, centralPort, httpPort, db, cps, api: `http://127.0.0.1:${httpPort}` };
+    const base = `http://127.0.0.1:${httpPort}`;
+    return {
+      central,
+      centralPort,
+      httpPort,
+      db,
+      cps,
+      api: base,
+      waitState: (cp, state, timeoutMs = 10_000) =>
+        eventually(`${cp} to be ${state} on Central`, async () => {
+          const res = await api(`${base}/cps`).catch(() => undefined);
+          const item = (res?.body.items as { cp_id: string; state: string }[] | undefined)
+            ?.find((c) => c.cp_id === cp);
+          return item?.state === state;
+        }, timeoutMs).then(() => {}),
+    };
   }
 
   /** Runs a driver with the given CP ids as its requests file; resolves with its process. */
@@ -283,6 +298,8 @@ export interface Network {
   api: string;
   db: string;
   cps: Record<string, { engine: Proc; monitor: Proc; enginePort: number }>;
+  /** Resolves when Central's API shows `cp` in `state` (polled, with a deadline). */
+  waitState(cp: string, state: string, timeoutMs?: number): Promise<void>;
 }
 
 /** GET or POST JSON to Central's API; returns status and parsed body. */
