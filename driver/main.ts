@@ -181,10 +181,10 @@ const view: DriverView = {
     const color = t.status === "ENDED" ? "green" : "yellow";
     status.print(
       paint(color, `TICKET ${t.cp_id}: ${t.status} (${t.reason}) `) +
-        `${t.consumo_kwh.toFixed(3)} kWh × ${t.price_eur_kwh} €/kWh = ${
-          t.importe_eur.toFixed(3)
-        } € ` +
-        JSON.stringify(t),
+        `${t.consumo_kwh.toFixed(3)} kWh × ${t.price_eur_kwh} €/kWh = ` +
+        `${t.importe_eur.toFixed(3)} €` +
+        // Scripts and logs get the whole ticket on the line; a person, the saved file.
+        (status.tty ? "" : ` ${JSON.stringify(t)}`),
     );
     void saveTicket(t);
   },
