@@ -25,8 +25,9 @@ export class StatusLine {
   /** Shows `text` as the status (plain text: colors are the caller's). */
   set(text: string): void {
     if (this.tty) {
-      this.#current = text;
-      this.#write(`\r\x1b[K${text}`);
+      // A line wider than the terminal would wrap, and \r only returns to its last row.
+      this.#current = truncateVisible(text, Deno.consoleSize().columns - 1);
+      this.#write(`\r\x1b[K${this.#current}`);
     } else if (text !== this.#lastPrinted) {
       this.#lastPrinted = text;
       console.log(`${this.prefix} ${text}`);
@@ -58,4 +59,28 @@ export class StatusLine {
     this.#write("\n");
     if (this.#previousSink) setSink(this.#previousSink);
   }
+}
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/y;
+
+/** Cuts `text` to `width` visible characters, keeping its color codes (and closing them). */
+export function truncateVisible(text: string, width: number): string {
+  let out = "";
+  let visible = 0;
+  for (let i = 0; i < text.length;) {
+    ANSI.lastIndex = i;
+    const m = ANSI.exec(text);
+    if (m) {
+      out += m[0];
+      i += m[0].length;
+      continue;
+    }
+    if (visible === width) return out + "\x1b[0m";
+    const ch = String.fromCodePoint(text.codePointAt(i)!);
+    out += ch;
+    visible++;
+    i += ch.length;
+  }
+  return out;
 }
