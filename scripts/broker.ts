@@ -33,6 +33,14 @@ export interface BrokerOptions {
   advertisedHost?: string;
   /** Print the broker's own log lines. */
   verbose?: boolean;
+  /**
+   * A command prefix for the JVM, e.g. `["ip", "netns", "exec", "pc2"]` to run the broker on a
+   * test host; `probe` then says whether it answers (from where it can be reached).
+   */
+  wrap?: string[];
+  probe?: (bootstrap: string) => Promise<boolean>;
+  /** The KRaft controller's port; by default a free one on the listen address. */
+  controllerPort?: number;
 }
 
 /** A running broker. */
@@ -101,9 +109,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   await Deno.mkdir(opts.dataDir, { recursive: true });
   // The controller's port is part of the formatted quorum: keep the one a data dir started with.
   const portFile = join(opts.dataDir, "controller-port");
-  const controllerPort = (await exists(portFile))
-    ? Number(await Deno.readTextFile(portFile))
-    : freePort(controllerHost);
+  const controllerPort = opts.controllerPort ??
+    ((await exists(portFile))
+      ? Number(await Deno.readTextFile(portFile))
+      : freePort(controllerHost));
   await Deno.writeTextFile(portFile, String(controllerPort));
   const logDir = join(opts.dataDir, "kraft");
   const props = join(opts.dataDir, "server.properties");
@@ -159,8 +168,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       "formatting Kafka storage",
     );
   }
-  const child = new Deno.Command("java", {
+  const [command, ...prefix] = [...(opts.wrap ?? []), "java"];
+  const child = new Deno.Command(command, {
     args: [
+      ...prefix,
       "-Xms256m",
       "-Xmx768m",
       "-XX:+UseG1GC",
@@ -214,7 +225,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     if (exited) {
       throw new Error(`the Kafka broker exited during start-up:\n${tail.join("\n")}`);
     }
-    if (await answers(bootstrap)) return broker;
+    if (await (opts.probe ?? answers)(bootstrap)) return broker;
     if (Date.now() > deadline) {
       await broker.stop();
       throw new Error(`the Kafka broker did not answer within 90 s:\n${tail.join("\n")}`);
@@ -253,9 +264,11 @@ if (import.meta.main) {
       data: { type: "string", default: join(ROOT, ".tools", "kafka-data") },
       listen: { type: "string", default: "127.0.0.1" },
       "advertised-host": { type: "string" },
+      probe: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
+  if (values.probe) Deno.exit((await answers(values.probe)) ? 0 : 1);
   if (values.help) {
     console.log(
       `deno task broker — a local Apache Kafka ${KAFKA_VERSION} broker (KRaft, single node)

@@ -51,9 +51,16 @@ export class Proc {
   readonly status: Promise<Deno.CommandStatus>;
   #stdin?: WritableStreamDefaultWriter<Uint8Array>;
 
-  constructor(readonly name: string, args: string[], env: Record<string, string>, cwd: string) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args,
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    wrap: string[] = [],
+  ) {
+    const [command, ...prefix] = [...wrap, Deno.execPath()];
+    this.#child = new Deno.Command(command, {
+      args: [...prefix, ...args],
       env: { NO_COLOR: "1", ...env },
       cwd,
       stdin: "piped",
@@ -182,14 +189,18 @@ export class Scenario {
     this.env = { EV_TOPIC_PREFIX: `t${crypto.randomUUID().slice(0, 8)}_` };
   }
 
-  /** Spawns one of the four programs with `deno run` and its own permissions. */
-  spawn(program: ProgramName, args: string[], name: string = program): Proc {
+  /**
+   * Spawns one of the four programs with `deno run` and its own permissions; `wrap` prefixes
+   * the command (e.g. `ip netns exec pc3` to run it on a test host).
+   */
+  spawn(program: ProgramName, args: string[], name: string = program, wrap: string[] = []): Proc {
     const p = PROGRAMS[program];
     const proc = new Proc(
       name,
       ["run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args],
       this.env,
       this.dir,
+      wrap,
     );
     this.procs.push(proc);
     return proc;
