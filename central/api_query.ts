@@ -104,3 +104,30 @@ export function parseCommandBody(text: string): CommandBody {
     throw new ApiError(400, (e as Error).message);
   }
 }
+
+/** A validated POST /cps body: enrol a CP with its secret. */
+export interface EnrolBody {
+  cp_id: string;
+  secret: string;
+}
+
+/** Parses the JSON text of a POST /cps body. */
+export function parseEnrolBody(text: string): EnrolBody {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'body must be JSON like {"cp_id": "CP-01", "secret": "…"}');
+  }
+  const { cp_id, secret } = (typeof body === "object" && body !== null ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof cp_id !== "string" || !ID_PATTERN.test(cp_id)) {
+    throw new ApiError(400, "cp_id must be a CP id");
+  }
+  if (typeof secret !== "string" || secret.length < 8 || secret.length > 200) {
+    throw new ApiError(400, "secret must be a text of 8 to 200 characters");
+  }
+  return { cp_id, secret };
+}

@@ -26,6 +26,7 @@ import {
   shownState,
 } from "./network.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
+import { hashSecret, verifySecret } from "./secrets.ts";
 
 const log = logger("central");
 
@@ -104,11 +105,36 @@ export class CentralApp {
     if (!stalled) this.apply(this.network.tick(now), now);
   }
 
-  /** Handlers for the monitor server. */
-  monitorHandlers(): MonitorHandlers {
+  /** Enrols a CP with its secret (stored hashed); monitors must present it when auth is on. */
+  async enrol(cpId: string, secret: string): Promise<void> {
+    const hash = await hashSecret(secret);
+    const now = Date.now();
+    this.db.enrol(cpId, hash, now);
+    this.apply(this.network.enrol(cpId, now), now);
+  }
+
+  // With authentication on, a monitor must name an enrolled CP and present its secret.
+  async #authenticate(cpId: string, secret: string | undefined): Promise<string | undefined> {
+    const hash = this.db.secretHash(cpId);
+    if (!hash) return `CP ${cpId} is not enrolled`;
+    if (secret === undefined || !(await verifySecret(secret, hash))) {
+      return `wrong secret for CP ${cpId}`;
+    }
+    return undefined;
+  }
+
+  /** Handlers for the monitor server; `requireSecret` turns CP authentication on. */
+  monitorHandlers(requireSecret = false): MonitorHandlers {
     return {
-      register: (reg, peer) => {
+      register: async (reg, peer) => {
         log.debug(`registration of ${reg.cp_id} from ${peer}`);
+        if (requireSecret) {
+          const refusal = await this.#authenticate(reg.cp_id, reg.secret);
+          if (refusal) {
+            this.apply(this.network.refuse(reg.cp_id, `${refusal} (from ${peer})`, Date.now()));
+            return { ok: false, reason: refusal };
+          }
+        }
         const now = Date.now();
         const result = this.network.register(reg, now);
         this.apply(result.effects, now);

@@ -166,6 +166,22 @@ export class CentralDb {
     ).all(limit) as { request_id: string }[]).map((r) => r.request_id);
   }
 
+  /** Stores a CP's secret (hashed), creating the CP if it has never registered. */
+  enrol(cpId: string, secretHash: string, now: number): void {
+    this.#db.prepare(
+      `INSERT INTO charging_points (cp_id, location, price_eur_kwh, secret_hash, registered_at,
+         last_seen_at) VALUES (?, '(not registered yet)', 0, ?, ?, ?)
+       ON CONFLICT (cp_id) DO UPDATE SET secret_hash = excluded.secret_hash`,
+    ).run(cpId, secretHash, now, now);
+  }
+
+  /** A CP's stored secret hash, if it has one. */
+  secretHash(cpId: string): string | undefined {
+    const row = this.#db.prepare("SELECT secret_hash FROM charging_points WHERE cp_id = ?")
+      .get(cpId) as { secret_hash: string | null } | undefined;
+    return row?.secret_hash ?? undefined;
+  }
+
   /** Every stored CP. */
   loadCps(): StoredCp[] {
     const rows = this.#db.prepare(

@@ -7,7 +7,8 @@
  */
 import panel from "./web/panel.html" with { type: "text" };
 import { errorText, logger } from "../shared/log.ts";
-import { ApiError, parseCommandBody, parseHistoryQuery } from "./api_query.ts";
+import { ApiError, parseCommandBody, parseEnrolBody, parseHistoryQuery } from "./api_query.ts";
+import { sameText } from "./secrets.ts";
 import type { CentralDb } from "./db.ts";
 import type { NetworkEvent } from "./network.ts";
 import type { CpView } from "./views.ts";
@@ -22,6 +23,10 @@ export interface CentralApi {
   stats(): Record<string, number>;
   /** Runs an operator command; false when the CP is unknown. */
   command(command: "PARAR" | "REANUDAR", target: string): boolean;
+  /** Enrols a CP with a secret. */
+  enrol(cpId: string, secret: string): Promise<void>;
+  /** The operator token that commands need; without one, HTTP commands are disabled. */
+  token?: string;
   /** Registers a change listener; returns its removal. */
   subscribe(listener: () => void): () => void;
 }
@@ -68,7 +73,17 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
           200,
           api.db.events(parseHistoryQuery(url.searchParams, ["cp", "kind", "session"])),
         );
+      case "GET /auth":
+        authorize(req, api);
+        return json(200, { ok: true });
+      case "POST /cps": {
+        authorize(req, api);
+        const body = parseEnrolBody(await readBody(req));
+        await api.enrol(body.cp_id, body.secret);
+        return json(201, { ok: true, cp_id: body.cp_id });
+      }
       case "POST /command": {
+        authorize(req, api);
         const text = await readBody(req);
         const cmd = parseCommandBody(text);
         if (!api.command(cmd.command, cmd.cp_id)) {
@@ -77,7 +92,7 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
         return json(200, { ok: true, command: cmd.command, cp_id: cmd.cp_id });
       }
     }
-    const known = ["/", "/ws", "/cps", "/sessions", "/events", "/command"];
+    const known = ["/", "/ws", "/cps", "/sessions", "/events", "/command", "/auth"];
     if (known.includes(url.pathname)) {
       throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`);
     }
@@ -89,6 +104,20 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
     if (e instanceof ApiError) return json(e.status, { error: e.message });
     log.error(`${route}: ${errorText(e)}`);
     return json(500, { error: "internal error" });
+  }
+}
+
+// Commands need `Authorization: Bearer <token>`; reading stays open.
+function authorize(req: Request, api: CentralApi): void {
+  if (!api.token) {
+    throw new ApiError(
+      403,
+      "operator commands over HTTP are disabled: start EV_Central with --token or EV_OPERATOR_TOKEN",
+    );
+  }
+  const given = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
+  if (!sameText(given, api.token)) {
+    throw new ApiError(401, "a valid operator token is needed (Authorization: Bearer <token>)");
   }
 }
 

@@ -47,6 +47,15 @@ const spec = {
       help: "port of the HTTP API and web panel",
       default: String(DEFAULT_HTTP_PORT),
     },
+    token: {
+      type: "string" as const,
+      arg: "<token>",
+      help: "operator token for HTTP commands (or EV_OPERATOR_TOKEN); without it they are off",
+    },
+    auth: {
+      type: "boolean" as const,
+      help: "require each monitor to present its CP's secret (enrol <CP> <secret> first)",
+    },
     "heartbeat-timeout": seconds("declare a silent monitor DESCONECTADO after this long", "3"),
     "telemetry-timeout": seconds("abort a running session whose telemetry stops this long", "10"),
     "request-timeout": seconds("deny requests that waited in Kafka longer than this", "10"),
@@ -65,6 +74,8 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
     broker: parseHostPort(positionals[1], "kafka_host:port"),
     dbPath: positionals[2] ?? "evcharging.db",
     httpPort: options.http === "off" ? undefined : parsePort(options.http!, "--http"),
+    token: options.token ?? Deno.env.get("EV_OPERATOR_TOKEN") ?? undefined,
+    auth: options.auth,
     heartbeatTimeoutMs: ms("heartbeat-timeout", 0.5),
     telemetryTimeoutMs: ms("telemetry-timeout", 1),
     requestTimeoutMs: ms("request-timeout", 1),
@@ -98,7 +109,7 @@ function fatal(what: string, e: unknown): Promise<never> {
 
 let server: FramedServer | undefined;
 try {
-  server = startMonitorServer(config.port, app.monitorHandlers(), {
+  server = startMonitorServer(config.port, app.monitorHandlers(config.auth), {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
   });
@@ -115,6 +126,8 @@ if (config.httpPort) {
       recentEvents: () => app.recentEvents(),
       stats: () => app.stats(),
       command: (c, target) => app.command(c, target),
+      enrol: (cpId, secret) => app.enrol(cpId, secret),
+      token: config.token,
       subscribe: (l) => app.subscribe(l),
     });
     onShutdown("http server", () => http!.shutdown());
@@ -169,7 +182,13 @@ void readLines(
     try {
       const cmd = parseOperatorLine(line);
       if (cmd.kind === "help") answer(COMMAND_HELP);
-      else if (cmd.kind === "quit") void shutdown(0, "quit");
+      else if (cmd.kind === "enrol") {
+        // The secret itself is never logged.
+        void app.enrol(cmd.cpId, cmd.secret).then(
+          () => answer(`${cmd.cpId} enrolled: its monitor must present this secret`),
+          (e) => answer(`enrol ${cmd.cpId}: ${errorText(e)}`, "warn"),
+        );
+      } else if (cmd.kind === "quit") void shutdown(0, "quit");
       else if (app.command(cmd.kind, cmd.target)) answer(`${cmd.kind} ${cmd.target}: sent`);
       else answer(`${cmd.kind}: unknown CP "${cmd.target}"`, "warn");
     } catch (e) {

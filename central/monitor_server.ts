@@ -7,7 +7,7 @@
  */
 import type { FramedConn } from "../shared/framed_conn.ts";
 import { FrameError } from "../shared/framing.ts";
-import { FramedServer, idleTimer } from "../shared/framed_server.ts";
+import { FramedServer, idleTimer, ProtocolErrors } from "../shared/framed_server.ts";
 import { logger } from "../shared/log.ts";
 import {
   type CentralToMonitor,
@@ -27,7 +27,7 @@ export interface MonitorHandlers {
   register(
     reg: Register,
     peer: string,
-  ): { ok: true; welcome: CentralToMonitor } | { ok: false; reason: string };
+  ): RegisterAnswer | Promise<RegisterAnswer>;
   /** A registered monitor reports its engine's health. */
   health(cpId: string, health: Health): void;
   /** A registered monitor's link is gone. */
@@ -35,6 +35,12 @@ export interface MonitorHandlers {
   /** Someone at the CP asks to stop it, resume it or start a test supply; returns the answer. */
   local(cpId: string, msg: LocalCommand | LocalSupply): string;
 }
+
+/** Central's answer to a registration. */
+export type RegisterAnswer = { ok: true; welcome: CentralToMonitor } | {
+  ok: false;
+  reason: string;
+};
 
 /** Timeouts of the monitor links. */
 export interface MonitorServerOptions {
@@ -61,6 +67,8 @@ async function serve(
 ): Promise<void> {
   let cpId: string | undefined;
   let why = "link closed";
+  const errors = new ProtocolErrors(link, log);
+  // Armed on whole frames only: a peer that dribbles bytes never completes one in time.
   const idle = idleTimer(() => {
     why = cpId
       ? `no heartbeat for ${options.heartbeatTimeoutMs} ms`
@@ -71,9 +79,8 @@ async function serve(
   arm();
   try {
     for await (const frame of link.frames()) {
-      arm();
       if (!frame.ok) {
-        await reject(link, frame.error, cpId);
+        if (!(await errors.report(frame.error, cpId))) why = "too many protocol errors";
         continue;
       }
       let msg;
@@ -81,17 +88,15 @@ async function serve(
         msg = parseMonitorToCentral(frame.value);
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
-        await reject(link, e.message, cpId);
+        if (!(await errors.report(e.message, cpId))) why = "too many protocol errors";
         continue;
       }
-      if (msg.type === "HEARTBEAT") {
-        await link.send({ type: "HEARTBEAT" });
-      } else if (msg.type === "REGISTER") {
+      if (msg.type === "REGISTER") {
         if (cpId) {
-          await reject(link, "already registered on this link", cpId);
+          await errors.report("already registered on this link", cpId);
           continue;
         }
-        const answer = handlers.register(msg, link.peer);
+        const answer = await handlers.register(msg, link.peer);
         if (!answer.ok) {
           await link.send({ type: "REFUSED", reason: answer.reason });
           why = "refused";
@@ -100,8 +105,16 @@ async function serve(
         cpId = msg.cp_id;
         arm();
         await link.send(answer.welcome);
-      } else if (!cpId) {
-        await reject(link, `${msg.type} before REGISTER`, cpId);
+        continue;
+      }
+      if (!cpId) {
+        // Only a registration counts as a sign of life from an unregistered peer.
+        await errors.report(`${msg.type} before REGISTER`);
+        continue;
+      }
+      arm();
+      if (msg.type === "HEARTBEAT") {
+        await link.send({ type: "HEARTBEAT" });
       } else if (msg.type === "AVERIA" || msg.type === "OK") {
         handlers.health(cpId, msg.type === "AVERIA" ? "KO" : "OK");
       } else {
@@ -112,15 +125,9 @@ async function serve(
   } catch (e) {
     if (!(e instanceof FrameError)) throw e;
     why = `protocol error: ${e.message}`;
-    await link.send({ type: "ERROR", message: e.message });
+    await errors.fatal(e, cpId);
   } finally {
     idle.clear();
     if (cpId) handlers.down(cpId, why);
-    else if (why !== "link closed" && why !== "refused") log.warn(`${link.peer}: ${why}`);
   }
-}
-
-async function reject(link: FramedConn, error: string, cpId: string | undefined): Promise<void> {
-  log.warn(`${cpId ?? link.peer}: ${error}`);
-  await link.send({ type: "ERROR", message: error });
 }

@@ -175,6 +175,26 @@ export class ChargingNetwork {
     return { ok: true, known: existing !== undefined, cp, effects };
   }
 
+  /** A CP is enrolled ahead of its first registration (with authentication on). */
+  enrol(cpId: string, now: number): Effect[] {
+    if (!this.#cps.has(cpId)) {
+      this.#cps.set(cpId, {
+        cp_id: cpId,
+        location: "(not registered yet)",
+        price_eur_kwh: 0,
+        link: "down",
+        health: "OK",
+        stopped: false,
+      });
+    }
+    return [event(now, "enrolled", "secret set by the operator", cpId)];
+  }
+
+  /** A registration refused before it reached the rules (authentication). */
+  refuse(cpId: string, reason: string, now: number): Effect[] {
+    return [event(now, "register_refused", reason, this.#cps.has(cpId) ? cpId : undefined)];
+  }
+
   /** A monitor's link closed or timed out. A running supply goes on while telemetry flows. */
   linkDown(cpId: string, now: number, why: string): Effect[] {
     const cp = this.#cps.get(cpId);

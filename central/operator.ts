@@ -9,12 +9,13 @@ import { ID_PATTERN } from "../shared/validate.ts";
 /** A parsed operator command. */
 export type OperatorCommand =
   | { kind: "PARAR" | "REANUDAR"; target: string }
+  | { kind: "enrol"; cpId: string; secret: string }
   | { kind: "help" }
   | { kind: "quit" };
 
 /** The help line shown under the panel. */
 export const COMMAND_HELP =
-  "Commands: parar <CP|all> (stop, orange) · reanudar <CP|all> (resume) · help · quit";
+  "Commands: parar <CP|all> (stop, orange) · reanudar <CP|all> (resume) · enrol <CP> <secret> · help · quit";
 
 /** Parses a typed line; throws an Error with a plain message when it is not a command. */
 export function parseOperatorLine(line: string): OperatorCommand {
@@ -22,6 +23,14 @@ export function parseOperatorLine(line: string): OperatorCommand {
   const v = verb.toLowerCase();
   if (v === "help" || v === "?" || v === "h") return { kind: "help" };
   if (v === "quit" || v === "exit" || v === "q") return { kind: "quit" };
+  if (v === "enrol" || v === "enroll") {
+    if (!target || rest.length !== 1) throw new Error("usage: enrol <CP> <secret>");
+    if (target.toLowerCase() === "all" || !ID_PATTERN.test(target)) {
+      throw new Error(`"${target.slice(0, 40)}" is not a CP id`);
+    }
+    if (rest[0].length < 8) throw new Error("a secret needs at least 8 characters");
+    return { kind: "enrol", cpId: target, secret: rest[0] };
+  }
   const kind = ({
     parar: "PARAR",
     stop: "PARAR",

@@ -6,7 +6,7 @@
  */
 import type { FramedConn } from "../shared/framed_conn.ts";
 import { FrameError } from "../shared/framing.ts";
-import { FramedServer, idleTimer } from "../shared/framed_server.ts";
+import { FramedServer, idleTimer, ProtocolErrors } from "../shared/framed_server.ts";
 import { logger } from "../shared/log.ts";
 import { type Health, parseMonitorToEngine } from "../shared/messages.ts";
 import { ValidationError } from "../shared/validate.ts";
@@ -34,13 +34,14 @@ export function startHealthServer(
 }
 
 async function serve(link: FramedConn, handlers: HealthHandlers): Promise<void> {
+  const errors = new ProtocolErrors(link, log);
+  // Armed on whole valid checks only: garbage or dribbled bytes do not keep a link open.
   const idle = idleTimer(() => link.close());
   idle.arm(IDLE_MS);
   try {
     for await (const frame of link.frames()) {
-      idle.arm(IDLE_MS);
       if (!frame.ok) {
-        await reject(link, frame.error);
+        await errors.report(frame.error);
         continue;
       }
       let check;
@@ -48,25 +49,22 @@ async function serve(link: FramedConn, handlers: HealthHandlers): Promise<void> 
         check = parseMonitorToEngine(frame.value);
       } catch (e) {
         if (!(e instanceof ValidationError)) throw e;
-        await reject(link, e.message);
+        await errors.report(e.message);
         continue;
       }
       if (!handlers.claim(check.cp_id)) {
-        await reject(link, `this engine belongs to another CP, not ${check.cp_id}`);
+        await errors.report(`this engine belongs to another CP, not ${check.cp_id}`);
+        link.close();
         return;
       }
+      idle.arm(IDLE_MS);
       const status = handlers.health();
       if (status) await link.send({ type: "HEALTH", seq: check.seq, status });
     }
   } catch (e) {
     if (!(e instanceof FrameError)) throw e;
-    await reject(link, `protocol error: ${e.message}; closing`);
+    await errors.fatal(e);
   } finally {
     idle.clear();
   }
-}
-
-async function reject(link: FramedConn, error: string): Promise<void> {
-  log.warn(`${link.peer}: ${error}`);
-  await link.send({ type: "ERROR", message: error });
 }

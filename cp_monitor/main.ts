@@ -44,6 +44,11 @@ const spec = {
       default: "Unknown location",
     },
     price: { type: "string" as const, arg: "<eur_per_kwh>", help: "price", default: "0.35" },
+    secret: {
+      type: "string" as const,
+      arg: "<secret>",
+      help: "this CP's secret, when Central requires one (better: EV_CP_SECRET)",
+    },
   },
   notes: [
     `Keys: p = PARAR (out of order), a = ACTIVAR, s = SUMINISTRAR ${KEY_SUPPLY_S} s, q = quit.`,
@@ -62,6 +67,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
     cpId: parseId(positionals[2], "cp_id"),
     location,
     price: parseNumber(options.price!, "--price", 0, 100),
+    secret: options.secret ?? Deno.env.get("EV_CP_SECRET") ?? undefined,
   };
 });
 
@@ -86,7 +92,12 @@ function draw(): void {
 
 const link = new CentralLink(
   config.central,
-  { cp_id: config.cpId, location: config.location, price_eur_kwh: config.price },
+  {
+    cp_id: config.cpId,
+    location: config.location,
+    price_eur_kwh: config.price,
+    secret: config.secret,
+  },
   "KO",
   {
     up: (message) => {

@@ -250,6 +250,8 @@ export class Scenario {
     const central = await this.central(centralPort, db, [
       "--http",
       String(httpPort),
+      "--token",
+      OPERATOR_TOKEN,
       ...(opts.centralArgs ?? []),
     ]);
     const cps: Network["cps"] = {};
@@ -313,16 +315,23 @@ export interface Network {
   waitState(cp: string, state: string, timeoutMs?: number): Promise<void>;
 }
 
-/** GET or POST JSON to Central's API; returns status and parsed body. */
+/** The operator token the test networks' Central accepts. */
+export const OPERATOR_TOKEN = "test-operator-token";
+
+/** GET or POST JSON to Central's API (POSTs with the operator token; "" for none). */
 export async function api(
   url: string,
   body?: unknown,
+  token: string | undefined = OPERATOR_TOKEN,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(
     url,
     body === undefined ? {} : {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: typeof body === "string" ? body : JSON.stringify(body),
     },
   );

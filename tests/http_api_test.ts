@@ -61,13 +61,22 @@ Deno.test(
         ],
         ["/command", { command: "PARAR", cp_id: "CP-99" }, 404, /unknown CP "CP-99"/],
         ["/command", { command: "PARAR" }, 400, /cp_id must be/],
-        ["/cps", {}, 405, /POST is not allowed on \/cps/],
+        ["/sessions", {}, 405, /POST is not allowed on \/sessions/],
       ];
       for (const [path, body, status, re] of errors) {
         const r = await api(`${net.api}${path}`, body);
         assert.equal(r.status, status, path);
         assert.match(String(r.body.error), re, path);
       }
+      const noToken = await api(
+        `${net.api}/command`,
+        { command: "PARAR", cp_id: "all" },
+        "",
+      );
+      assert.equal(noToken.status, 401);
+      assert.match(String(noToken.body.error), /valid operator token is needed/);
+      const badToken = await api(`${net.api}/command`, { command: "PARAR", cp_id: "all" }, "nope");
+      assert.equal(badToken.status, 401);
       const get = await fetch(`${net.api}/command`);
       assert.equal(get.status, 405);
       await get.body?.cancel();

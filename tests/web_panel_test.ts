@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { E2E, withScenario } from "./harness.ts";
+import { E2E, OPERATOR_TOKEN, withScenario } from "./harness.ts";
 
 const CHROMIUM = Deno.env.get("EV_CHROMIUM") ?? "/usr/bin/chromium";
 const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -36,6 +36,16 @@ Deno.test({
         await page.waitForSelector("#conn.up");
         const state = (cp: string) => page.locator(`tr[data-cp="${cp}"] .state`);
         assert.equal(await state("CP-01").textContent(), "ACTIVADO");
+        assert.ok(!(await page.isVisible('button[data-command="PARAR"]')), "locked at first");
+        await page.fill("#token", "wrong-token");
+        await page.click("#login button");
+        await page.waitForSelector("#loginmsg:has-text('valid operator token')");
+        assert.ok(!(await page.isVisible('button[data-command="PARAR"]')));
+        await page.fill("#token", OPERATOR_TOKEN);
+        await page.click("#login button");
+        await page.waitForSelector('tr[data-cp="CP-01"] button[data-command="PARAR"]', {
+          state: "visible",
+        });
 
         const driver = await s.driver("D1", ["CP-01"]);
         await page.waitForSelector('tr[data-cp="CP-01"][data-state="SUMINISTRANDO"]');
