@@ -312,7 +312,11 @@ export class ChargingNetwork {
     const session = this.#matchingSession(t);
     if (typeof session === "string") return [{ kind: "log", level: "warn", text: session }];
     if (t.seq <= session.last_seq) {
-      return [{ kind: "log", level: "info", text: `stale telemetry #${t.seq} for ${t.cp_id}` }];
+      return [{
+        kind: "log",
+        level: "info",
+        text: `stale telemetry #${t.seq} for ${t.cp_id} ignored`,
+      }];
     }
     if (t.consumo_kwh < session.consumo_kwh || t.importe_eur < session.importe_eur) {
       return [{ kind: "log", level: "warn", text: `decreasing telemetry for ${t.cp_id} ignored` }];
