@@ -52,6 +52,8 @@ export class CentralApp {
   #kafkaStalled = false;
   #watchdog?: ReturnType<typeof setInterval>;
   readonly #listeners = new Set<() => void>();
+  /** Called when Central cannot go on (the database refuses writes). */
+  onFatal: (why: string) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
   readonly #stats = { requests: 0, authorized: 0, denied: 0 };
 
@@ -236,7 +238,15 @@ export class CentralApp {
    */
   apply(effects: Effect[], now = Date.now()): void {
     if (effects.length === 0) return;
-    this.db.apply(effects, now);
+    try {
+      this.db.apply(effects, now);
+    } catch (e) {
+      // The memory already holds the change the database refused (disk full, file gone):
+      // going on would serve state that is not stored. Stop instead; Kafka redelivers the
+      // records whose effects were not committed, so a restart loses nothing.
+      this.onFatal(`cannot write the database: ${errorText(e)}`);
+      throw e;
+    }
     let sends = false;
     for (const e of effects) {
       if (e.kind === "send") sends = true;

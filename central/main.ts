@@ -100,6 +100,10 @@ const app = new CentralApp(db, topics, {
   requestTimeoutMs: config.requestTimeoutMs,
   telemetryTimeoutMs: config.telemetryTimeoutMs,
 });
+app.onFatal = (why) => {
+  console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);
+  void shutdown(1, "database failure");
+};
 
 function fatal(what: string, e: unknown): Promise<never> {
   const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);

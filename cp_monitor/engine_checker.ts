@@ -25,6 +25,7 @@ export class EngineChecker {
   #stopped = false;
   #connecting = false;
   #lastError = "";
+  #engineSaid = "";
 
   constructor(
     readonly engine: HostPort,
@@ -65,7 +66,10 @@ export class EngineChecker {
       }
       this.#link = new FramedConn(conn);
       this.#lastError = "";
-      log.info(`connected to engine at ${this.engine.host}:${this.engine.port}`);
+      // While the engine keeps refusing us, every reconnection is not news.
+      if (!this.#engineSaid) {
+        log.info(`connected to engine at ${this.engine.host}:${this.engine.port}`);
+      }
       void this.#read(this.#link);
     } catch (e) {
       const error = errorText(e);
@@ -87,8 +91,10 @@ export class EngineChecker {
           this.#answer = h.status;
           this.observe(h.status, h.status === "OK" ? "engine OK" : "engine answers KO");
         } catch {
+          // Said once, not every second: e.g. "this engine belongs to another CP".
           const text = JSON.stringify(frame.value).slice(0, 200);
-          log.warn(`engine says: ${text}`);
+          if (text !== this.#engineSaid) log.warn(`engine says: ${text}`);
+          this.#engineSaid = text;
         }
       }
     } catch (e) {
