@@ -50,6 +50,12 @@ export class Proc {
   readonly #waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
   readonly status: Promise<Deno.CommandStatus>;
   #stdin?: WritableStreamDefaultWriter<Uint8Array>;
+  #exited = false;
+
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return !this.#exited;
+  }
 
   constructor(
     readonly name: string,
@@ -84,6 +90,7 @@ export class Proc {
       ).catch(() => {});
     const done = Promise.all([pump(this.#child.stdout, "out"), pump(this.#child.stderr, "err")]);
     this.status = this.#child.status.then(async (s) => {
+      this.#exited = true;
       await done;
       return s;
     });
