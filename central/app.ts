@@ -52,6 +52,7 @@ export class CentralApp {
   #kafkaStalled = false;
   #watchdog?: ReturnType<typeof setInterval>;
   readonly #listeners = new Set<() => void>();
+  #failed = false;
   /** Called when Central cannot go on (the database refuses writes). */
   onFatal: (why: string) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
@@ -238,9 +239,11 @@ export class CentralApp {
    */
   apply(effects: Effect[], now = Date.now()): void {
     if (effects.length === 0) return;
+    if (this.#failed) throw new Error("the database failed: Central is stopping");
     try {
       this.db.apply(effects, now);
     } catch (e) {
+      this.#failed = true;
       // The memory already holds the change the database refused (disk full, file gone):
       // going on would serve state that is not stored. Stop instead; Kafka redelivers the
       // records whose effects were not committed, so a restart loses nothing.

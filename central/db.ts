@@ -228,7 +228,10 @@ export class CentralDb {
       fn();
       this.#db.exec("COMMIT");
     } catch (err) {
-      this.#db.exec("ROLLBACK");
+      // SQLite may have rolled back already (a full disk does): keep the first error.
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch { /* no transaction left */ }
       throw err;
     }
   }
