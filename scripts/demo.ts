@@ -83,6 +83,8 @@ const CPS = [
   { id: "CP-03", port: 7003, location: "Rambla 10, Barcelona", price: "0.29" },
 ];
 const DRIVERS = ["D1", "D2"];
+/** The web panel's operator token in the demo (a real deployment picks its own). */
+const DEMO_TOKEN = "demo";
 
 function commandLine(program: ProgramName, args: string[]): string[] {
   const p = PROGRAMS[program];
@@ -92,7 +94,7 @@ const programs: { name: string; program: ProgramName; args: string[] }[] = [
   {
     name: "central",
     program: "central",
-    args: [centralPort, bootstrap, db, "--http", values.http!],
+    args: [centralPort, bootstrap, db, "--http", values.http!, "--token", DEMO_TOKEN],
   },
   ...CPS.flatMap((cp) => [
     {
@@ -198,9 +200,9 @@ async function tmuxDemo(): Promise<void> {
     "-t",
     "ev",
     "status-right",
-    " F10: stop the demo · Ctrl+b n: next window ",
+    ` panel http://127.0.0.1:${values.http}/ (token ${DEMO_TOKEN}) · F10: stop · Ctrl+b n: next window `,
   );
-  await tmux("set-option", "-t", "ev", "status-right-length", "60");
+  await tmux("set-option", "-t", "ev", "status-right-length", "100");
   await tmux("bind-key", "-n", "F10", "detach-client");
   const driverPanes: string[] = [];
   const bottom = await tmux(
@@ -324,7 +326,7 @@ async function plainDemo(): Promise<void> {
   console.log(
     paint(
       "bold",
-      `Demo running (web panel http://127.0.0.1:${values.http}/). Ctrl+C stops everything.`,
+      `Demo running: web panel http://127.0.0.1:${values.http}/ (operator token "${DEMO_TOKEN}"). Ctrl+C stops everything.`,
     ),
   );
 }
