@@ -72,3 +72,22 @@ Deno.test("Central says so when its database cannot be opened", async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot open database "\/nonexistent\/dir\/central.db"/);
 });
+
+Deno.test("an unreachable Kafka broker: a clear error and exit 1, not a crash", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close(); // nothing listens there now
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "r.txt"), "CP-01\n");
+    const r = await run("driver", [`127.0.0.1:${port}`, "D1", "--file", join(dir, "r.txt")]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`EV_Driver: error: cannot use the Kafka broker at 127.0.0.1:${port}`),
+    );
+    assert.ok(!/^\s+at /m.test(r.stderr), "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
