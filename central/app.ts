@@ -36,6 +36,9 @@ const RECENT_EVENTS = 30;
 /** How many served request ids are remembered across restarts to drop redeliveries. */
 const SEEN_REQUESTS = 10_000;
 
+/** How many telemetry lags the metrics keep (a ring). */
+const LAG_SAMPLES = 20_000;
+
 /** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
 const KAFKA_STALL_MS = 3000;
 
@@ -53,6 +56,14 @@ export class CentralApp {
   #watchdog?: ReturnType<typeof setInterval>;
   readonly #listeners = new Set<() => void>();
   #failed = false;
+  readonly #metrics = {
+    telemetryApplied: 0,
+    telemetryIgnored: 0,
+    records: 0,
+    batches: 0,
+    lagSamples: 0,
+  };
+  readonly #lags = new Array<number>(LAG_SAMPLES).fill(0);
   /** Called when Central cannot go on (the database refuses writes). */
   onFatal: (why: string) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
@@ -204,6 +215,8 @@ export class CentralApp {
 
   #onRecords(records: KafkaRecord[]): void {
     const now = Date.now();
+    this.#metrics.batches++;
+    this.#metrics.records += records.length;
     const effects: Effect[] = [];
     for (const r of records) {
       try {
@@ -228,9 +241,35 @@ export class CentralApp {
         : this.network.cancel(msg, now);
     }
     const msg = parseTelemetryMessage(raw);
-    return msg.type === "TELEMETRY"
-      ? this.network.telemetry(msg, now)
-      : this.network.supplyEnd(msg, now);
+    if (msg.type !== "TELEMETRY") return this.network.supplyEnd(msg, now);
+    const effects = this.network.telemetry(msg, now);
+    if (effects[0]?.kind === "progress") {
+      this.#metrics.telemetryApplied++;
+      this.#lags[this.#metrics.lagSamples++ % LAG_SAMPLES] = now - msg.ts;
+    } else this.#metrics.telemetryIgnored++;
+    return effects;
+  }
+
+  /** Counters for benchmarks and monitoring: message counts and telemetry lag percentiles. */
+  metrics(): Record<string, number> {
+    const lags = this.#lags.slice(0, Math.min(this.#metrics.lagSamples, LAG_SAMPLES))
+      .sort((a, b) => a - b);
+    const pct = (p: number) =>
+      lags.length ? lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] : 0;
+    return {
+      ...this.#metrics,
+      ...this.stats(),
+      cps: this.network.list().length,
+      lag_p50_ms: pct(0.5),
+      lag_p99_ms: pct(0.99),
+      lag_max_ms: lags.at(-1) ?? 0,
+      rss_bytes: Deno.memoryUsage().rss,
+    };
+  }
+
+  /** Forgets the lag samples (a benchmark step starts). */
+  resetLag(): void {
+    this.#metrics.lagSamples = 0;
   }
 
   /**

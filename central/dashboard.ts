@@ -57,6 +57,7 @@ export class Dashboard {
   readonly #lastStates = new Map<string, string>();
   #timer?: ReturnType<typeof setInterval>;
   #dirty = true;
+  #lineTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     readonly title: string,
@@ -90,7 +91,16 @@ export class Dashboard {
   /** Something changed: redraw soon (terminal), or print the CPs whose state changed. */
   changed(): void {
     this.#dirty = true;
-    if (this.#tty) return;
+    if (this.#tty || this.#lineTimer !== undefined) return;
+    // Coalesced: one pass over the CPs per 50 ms, however many changes came in between, so
+    // the cost does not grow with the message rate.
+    this.#lineTimer = setTimeout(() => {
+      this.#lineTimer = undefined;
+      this.#printChanges();
+    }, 50);
+  }
+
+  #printChanges(): void {
     for (const cp of this.source()) {
       const line = `${cp.cp_id} ${stateText(cp)}`;
       const state = shownState(cp);
@@ -120,6 +130,10 @@ export class Dashboard {
   /** Stops redrawing and gives the terminal back. */
   stop(): void {
     clearInterval(this.#timer);
+    if (this.#lineTimer !== undefined) {
+      clearTimeout(this.#lineTimer);
+      this.#printChanges();
+    }
     if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode("\x1b[?25h\n"));
   }
 }

@@ -23,6 +23,12 @@ export interface CentralApi {
   stats(): Record<string, number>;
   /** Runs an operator command; false when the CP is unknown. */
   command(command: "PARAR" | "REANUDAR", target: string): boolean;
+  /** One CP, if known. */
+  cp(cpId: string): CpView | undefined;
+  /** Counters and telemetry lag percentiles. */
+  metrics(): Record<string, number>;
+  /** Forgets the lag samples. */
+  resetMetrics(): void;
   /** Enrols a CP with a secret. */
   enrol(cpId: string, secret: string): Promise<void>;
   /** The operator token that commands need; without one, HTTP commands are disabled. */
@@ -63,6 +69,9 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
         return upgrade(req, api);
       case "GET /cps":
         return json(200, { items: api.cps() });
+      case "GET /metrics":
+        if (url.searchParams.has("reset")) api.resetMetrics();
+        return json(200, api.metrics());
       case "GET /sessions":
         return json(
           200,
@@ -92,7 +101,13 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
         return json(200, { ok: true, command: cmd.command, cp_id: cmd.cp_id });
       }
     }
-    const known = ["/", "/ws", "/cps", "/sessions", "/events", "/command", "/auth"];
+    const one = /^\/cps\/([^/]+)$/.exec(url.pathname);
+    if (one && req.method === "GET") {
+      const cp = api.cp(decodeURIComponent(one[1]));
+      if (!cp) throw new ApiError(404, `unknown CP "${one[1].slice(0, 64)}"`);
+      return json(200, cp);
+    }
+    const known = ["/", "/ws", "/cps", "/sessions", "/events", "/command", "/auth", "/metrics"];
     if (known.includes(url.pathname)) {
       throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`);
     }

@@ -127,6 +127,12 @@ if (config.httpPort) {
     http = startHttp(config.httpPort, "0.0.0.0", {
       db,
       cps: () => app.network.list().map(cpView),
+      cp: (cpId) => {
+        const cp = app.network.get(cpId);
+        return cp ? cpView(cp) : undefined;
+      },
+      metrics: () => app.metrics(),
+      resetMetrics: () => app.resetLag(),
       recentEvents: () => app.recentEvents(),
       stats: () => app.stats(),
       command: (c, target) => app.command(c, target),
