@@ -42,6 +42,16 @@ const LAG_SAMPLES = 20_000;
 /** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
 const KAFKA_STALL_MS = 3000;
 
+/**
+ * Keeps only the last progress of each session in a batch: the row holds cumulative values,
+ * so earlier readings of the same batch need no write of their own.
+ */
+export function latestProgressOnly(effects: Effect[]): Effect[] {
+  const last = new Map<string, number>();
+  effects.forEach((e, i) => e.kind === "progress" && last.set(e.session.session_id, i));
+  return effects.filter((e, i) => e.kind !== "progress" || last.get(e.session.session_id) === i);
+}
+
 /** Central's wiring between its core, its database and Kafka. */
 export class CentralApp {
   readonly network: ChargingNetwork;
@@ -226,7 +236,7 @@ export class CentralApp {
         log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${e.message}`);
       }
     }
-    this.apply(effects, now);
+    this.apply(latestProgressOnly(effects), now);
   }
 
   #onRecord(r: KafkaRecord, now: number): Effect[] {
