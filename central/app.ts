@@ -26,6 +26,7 @@ import {
   shownState,
 } from "./network.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
+import { Samples } from "./samples.ts";
 import { hashSecret, verifySecret } from "./secrets.ts";
 
 const log = logger("central");
@@ -35,9 +36,6 @@ const RECENT_EVENTS = 30;
 
 /** How many served request ids are remembered across restarts to drop redeliveries. */
 const SEEN_REQUESTS = 10_000;
-
-/** How many telemetry lags the metrics keep (a ring). */
-const LAG_SAMPLES = 20_000;
 
 /** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
 const KAFKA_STALL_MS = 3000;
@@ -66,14 +64,11 @@ export class CentralApp {
   #watchdog?: ReturnType<typeof setInterval>;
   readonly #listeners = new Set<() => void>();
   #failed = false;
-  readonly #metrics = {
-    telemetryApplied: 0,
-    telemetryIgnored: 0,
-    records: 0,
-    batches: 0,
-    lagSamples: 0,
-  };
-  readonly #lags = new Array<number>(LAG_SAMPLES).fill(0);
+  readonly #metrics = { telemetryApplied: 0, telemetryIgnored: 0, records: 0, batches: 0 };
+  /** Telemetry: from the engine's send to Central's state. */
+  readonly #lag = new Samples();
+  /** Requests: from the driver's send to Central's decision. */
+  readonly #requestDelay = new Samples();
   /** Called when Central cannot go on (the database refuses writes). */
   onFatal: (why: string) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
@@ -105,10 +100,9 @@ export class CentralApp {
       // sent before Central ever started are read too, and denied as EXPIRED if too old.
       fromBeginning: true,
       onBatch: (records) => this.#onRecords(records),
+      onFetch: () => (this.#lastFetchAt = Date.now()),
     });
-    const c = this.#consumer.consumer;
     this.#lastFetchAt = Date.now();
-    c.on(c.events.FETCH, () => (this.#lastFetchAt = Date.now()));
     this.#watchdog = setInterval(() => this.#tick(), 1000);
     this.#flush(); // what a previous run left unsent
   }
@@ -246,40 +240,42 @@ export class CentralApp {
         id: `kafka-${r.partition}-${r.offset}`,
         ts: r.timestamp,
       });
-      return msg.type === "CHARGE_REQUEST"
-        ? this.network.request(msg, now)
-        : this.network.cancel(msg, now);
+      if (msg.type !== "CHARGE_REQUEST") return this.network.cancel(msg, now);
+      this.#requestDelay.add(now - r.timestamp);
+      return this.network.request(msg, now);
     }
     const msg = parseTelemetryMessage(raw);
     if (msg.type !== "TELEMETRY") return this.network.supplyEnd(msg, now);
     const effects = this.network.telemetry(msg, now);
     if (effects[0]?.kind === "progress") {
       this.#metrics.telemetryApplied++;
-      this.#lags[this.#metrics.lagSamples++ % LAG_SAMPLES] = now - msg.ts;
+      this.#lag.add(now - msg.ts);
     } else this.#metrics.telemetryIgnored++;
     return effects;
   }
 
-  /** Counters for benchmarks and monitoring: message counts and telemetry lag percentiles. */
+  /** Counters for benchmarks and monitoring: message counts and delay percentiles. */
   metrics(): Record<string, number> {
-    const lags = this.#lags.slice(0, Math.min(this.#metrics.lagSamples, LAG_SAMPLES))
-      .sort((a, b) => a - b);
-    const pct = (p: number) =>
-      lags.length ? lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] : 0;
+    const lag = this.#lag.summary();
+    const req = this.#requestDelay.summary();
     return {
       ...this.#metrics,
       ...this.stats(),
       cps: this.network.list().length,
-      lag_p50_ms: pct(0.5),
-      lag_p99_ms: pct(0.99),
-      lag_max_ms: lags.at(-1) ?? 0,
+      lag_p50_ms: lag.p50,
+      lag_p99_ms: lag.p99,
+      lag_max_ms: lag.max,
+      request_wait_p50_ms: req.p50,
+      request_wait_p99_ms: req.p99,
+      request_wait_max_ms: req.max,
       rss_bytes: Deno.memoryUsage().rss,
     };
   }
 
   /** Forgets the lag samples (a benchmark step starts). */
   resetLag(): void {
-    this.#metrics.lagSamples = 0;
+    this.#lag.reset();
+    this.#requestDelay.reset();
   }
 
   /**

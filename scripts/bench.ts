@@ -121,6 +121,7 @@ interface StepResult {
   answer_p50_ms: number;
   answer_p99_ms: number;
   answer_max_ms: number;
+  central_decision_p99_ms: number;
   lag_p99_ms: number;
   fault_to_averiado_ms: number;
   close_to_desconectado_ms: number;
@@ -241,6 +242,7 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       answer_p50_ms: pct(lat, 0.5),
       answer_p99_ms: pct(lat, 0.99),
       answer_max_ms: pct(lat, 1),
+      central_decision_p99_ms: m1.request_wait_p99_ms,
       lag_p99_ms: m1.lag_p99_ms,
       fault_to_averiado_ms: Math.round(Math.max(...faults)),
       close_to_desconectado_ms: Math.round(Math.max(...closes)),

@@ -117,52 +117,90 @@ export interface ConsumerOptions {
   fromBeginning: boolean;
   /** Handles a batch of records; they are committed once it resolves. */
   onBatch: (records: KafkaRecord[]) => Promise<void> | void;
+  /** Called after every fetch (even an empty one): a sign that Kafka is reachable. */
+  onFetch?: () => void;
   log?: Logger;
 }
 
 /** A running consumer. */
 export interface RunningConsumer {
-  consumer: Consumer;
   stop(): Promise<void>;
 }
 
 /**
  * Subscribes and runs a consumer. Resolves once the group is joined and the first fetch has
  * returned, so offsets are resolved: a message produced after that is never missed.
+ *
+ * kafkajs restarts a crashed consumer itself, except after errors it deems final (e.g. no
+ * group coordinator while the broker is down); then this supervisor builds a new consumer,
+ * every 2 s until one runs, so a broker outage never leaves a program deaf.
  */
 export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsumer> {
   const log = opts.log ?? kafkaLog;
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    sessionTimeout: 6000,
-    rebalanceTimeout: 6000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 3000 },
-  });
-  const ready = new Promise<void>((resolve) => {
-    let joined = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-    consumer.on(consumer.events.FETCH, () => joined && resolve());
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.warn(`consumer ${opts.groupId} crashed: ${errorText(e.payload.error)}; restarting`);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
-  await consumer.run({
-    eachBatchAutoResolve: true,
-    eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
-      const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
-      await opts.onBatch(records);
-      await heartbeat();
-    },
-  });
-  await ready;
+  let stopped = false;
+  let current: Consumer | undefined;
+
+  const launch = async (): Promise<{ consumer: Consumer; ready: Promise<void> }> => {
+    const consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 6000,
+      rebalanceTimeout: 6000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 3000 },
+    });
+    current = consumer;
+    const ready = new Promise<void>((resolve) => {
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+      consumer.on(consumer.events.FETCH, () => {
+        opts.onFetch?.();
+        if (joined) resolve();
+      });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const again = e.payload.restart;
+      log.warn(
+        `consumer ${opts.groupId} crashed: ${errorText(e.payload.error)}; ` +
+          (again ? "kafkajs restarts it" : "starting a new one"),
+      );
+      if (!again && !stopped) void relaunch(consumer);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
+    await consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
+        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+        await opts.onBatch(records);
+        await heartbeat();
+      },
+    });
+    return { consumer, ready };
+  };
+
+  const relaunch = async (dead: Consumer) => {
+    await dead.disconnect().catch(() => {});
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, 2000));
+      if (stopped) return;
+      try {
+        await launch();
+        log.info(`consumer ${opts.groupId} running again`);
+        return;
+      } catch (e) {
+        await current?.disconnect().catch(() => {});
+        log.debug(`consumer ${opts.groupId} not back yet: ${errorText(e)}`);
+      }
+    }
+  };
+
+  const first = await launch();
+  await first.ready;
   return {
-    consumer,
     async stop() {
-      await consumer.disconnect();
+      stopped = true;
+      await current?.disconnect();
     },
   };
 }

@@ -27,6 +27,8 @@ Deno.test(
       await net.central.waitFor(/Kafka unreachable: the session watchdog waits/, 20_000);
       broker = await startBroker({ port, dataDir });
 
+      // Central's consumer fetches again (a new one, if kafkajs gave the old one up).
+      await net.central.waitFor(/Kafka reachable again/, 60_000);
       const line = await driver.waitFor(/^TICKET CP-01: (ENDED|ABORTED)/, 90_000);
       assert.equal((await driver.exit()).code, 0);
       const ticket = JSON.parse(line.slice(line.indexOf("{")));
