@@ -76,6 +76,20 @@ export function parseHistoryQuery(
   return f;
 }
 
+// A request body that must be a JSON object; `example` shows the caller what was expected.
+function jsonObject(text: string, example: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, `body must be JSON like ${example}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(400, "body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
 /** A validated POST /command body. */
 export interface CommandBody {
   command: "PARAR" | "REANUDAR";
@@ -84,16 +98,7 @@ export interface CommandBody {
 
 /** Parses the JSON text of a POST /command body. */
 export function parseCommandBody(text: string): CommandBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'body must be JSON like {"command": "PARAR", "cp_id": "CP-01"}');
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "body must be a JSON object");
-  }
-  const { command, cp_id } = body as Record<string, unknown>;
+  const { command, cp_id } = jsonObject(text, '{"command": "PARAR", "cp_id": "CP-01"}');
   if (command !== "PARAR" && command !== "REANUDAR") {
     throw new ApiError(400, 'command must be "PARAR" or "REANUDAR"');
   }
@@ -113,16 +118,7 @@ export interface EnrolBody {
 
 /** Parses the JSON text of a POST /cps body. */
 export function parseEnrolBody(text: string): EnrolBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'body must be JSON like {"cp_id": "CP-01", "secret": "…"}');
-  }
-  const { cp_id, secret } = (typeof body === "object" && body !== null ? body : {}) as Record<
-    string,
-    unknown
-  >;
+  const { cp_id, secret } = jsonObject(text, '{"cp_id": "CP-01", "secret": "…"}');
   if (typeof cp_id !== "string" || !ID_PATTERN.test(cp_id)) {
     throw new ApiError(400, "cp_id must be a CP id");
   }

@@ -186,6 +186,7 @@ const view: DriverView = {
         // Scripts and logs get the whole ticket on the line; a person, the saved file.
         (status.tty ? "" : ` ${JSON.stringify(t)}`),
     );
+    if (status.tty) status.set(""); // the charge is over: no live line left behind
     void saveTicket(t);
   },
   noAnswer: (cp, s) => status.print(paint("yellow", `NO ANSWER for ${cp} within ${s} s; going on`)),

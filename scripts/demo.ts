@@ -204,35 +204,23 @@ async function tmuxDemo(): Promise<void> {
   );
   await tmux("set-option", "-t", "ev", "status-right-length", "100");
   await tmux("bind-key", "-n", "F10", "detach-client");
+  // Two driver panes under Central, side by side; they wait until the CPs are up.
   const driverPanes: string[] = [];
-  const bottom = await tmux(
-    "split-window",
-    "-t",
-    "ev:central",
-    "-v",
-    "-l",
-    "30%",
-    "-c",
-    ROOT,
-    "-P",
-    "-F",
-    "#{pane_id}",
-    "echo 'waiting for the charging points…'; exec cat",
-  );
-  driverPanes.push(bottom.out);
-  const right = await tmux(
-    "split-window",
-    "-t",
-    bottom.out,
-    "-h",
-    "-c",
-    ROOT,
-    "-P",
-    "-F",
-    "#{pane_id}",
-    "echo 'waiting for the charging points…'; exec cat",
-  );
-  driverPanes.push(right.out);
+  for (const split of [["-t", "ev:central", "-v", "-l", "30%"], ["-h"]]) {
+    const target = split[0] === "-t" ? [] : ["-t", driverPanes[0]];
+    const pane = await tmux(
+      "split-window",
+      ...target,
+      ...split,
+      "-c",
+      ROOT,
+      "-P",
+      "-F",
+      "#{pane_id}",
+      "echo 'waiting for the charging points…'; exec cat",
+    );
+    driverPanes.push(pane.out);
+  }
   await tmux(
     "new-window",
     "-t",

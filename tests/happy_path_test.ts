@@ -86,12 +86,7 @@ Deno.test(
   E2E,
   () =>
     withScenario(async (s) => {
-      const centralPort = freePort();
-      const enginePort = freePort();
-      const db = join(s.dir, "central.db");
-      const central = await s.central(centralPort, db);
-      await s.engine(enginePort, ["--duration", "2"]);
-      await s.monitor(enginePort, centralPort, "CP-07");
+      const { central, db } = await s.network(["CP-07"], { engineArgs: ["--duration", "2"] });
 
       const kafka = new Kafka({
         clientId: "other-client",
