@@ -37,6 +37,9 @@ const RECENT_EVENTS = 30;
 /** How many served request ids are remembered across restarts to drop redeliveries. */
 const SEEN_REQUESTS = 10_000;
 
+/** Records handled between two yields to the event loop. */
+const BATCH_SLICE = 500;
+
 /** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
 const KAFKA_STALL_MS = 3000;
 
@@ -54,7 +57,7 @@ export function latestProgressOnly(effects: Effect[]): Effect[] {
 export class CentralApp {
   readonly network: ChargingNetwork;
   #producer?: JsonProducer;
-  #consumer?: RunningConsumer;
+  #consumers: RunningConsumer[] = [];
   #flushing?: Promise<void>;
   #flushAgain = false;
   #retry?: ReturnType<typeof setTimeout>;
@@ -92,16 +95,27 @@ export class CentralApp {
   async startKafka(kafka: Kafka, groupId = "ev-central"): Promise<void> {
     this.#producer = new JsonProducer(kafka);
     await this.#producer.connect();
-    this.#consumer = await startConsumer({
-      kafka,
-      groupId,
-      topics: [this.topics.requests, this.topics.telemetry],
-      // Only used while the group has no committed offset (its first run): then requests
-      // sent before Central ever started are read too, and denied as EXPIRED if too old.
-      fromBeginning: true,
-      onBatch: (records) => this.#onRecords(records),
-      onFetch: () => (this.#lastFetchAt = Date.now()),
-    });
+    // Requests and telemetry have consumers of their own, so that a decision never waits
+    // behind a second's worth of telemetry from thousands of CPs.
+    const consume = (topic: string, group: string, onFetch?: () => void) =>
+      startConsumer({
+        kafka,
+        groupId: group,
+        topics: [topic],
+        // Only used while the group has no committed offset (its first run): then requests
+        // sent before Central ever started are read too, and denied as EXPIRED if too old.
+        fromBeginning: true,
+        onBatch: (records) => this.#onRecords(records),
+        onFetch,
+      });
+    this.#consumers = await Promise.all([
+      consume(this.topics.requests, `${groupId}-requests`),
+      consume(
+        this.topics.telemetry,
+        `${groupId}-telemetry`,
+        () => (this.#lastFetchAt = Date.now()),
+      ),
+    ]);
     this.#lastFetchAt = Date.now();
     this.#watchdog = setInterval(() => this.#tick(), 1000);
     this.#flush(); // what a previous run left unsent
@@ -217,20 +231,25 @@ export class CentralApp {
     return true;
   }
 
-  #onRecords(records: KafkaRecord[]): void {
-    const now = Date.now();
+  // Large batches are handled in slices, each in its own transaction, yielding between
+  // them so that requests and monitor links are served meanwhile.
+  async #onRecords(records: KafkaRecord[]): Promise<void> {
     this.#metrics.batches++;
-    this.#metrics.records += records.length;
-    const effects: Effect[] = [];
-    for (const r of records) {
-      try {
-        effects.push(...this.#onRecord(r, now));
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-        log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${e.message}`);
+    for (let i = 0; i < records.length; i += BATCH_SLICE) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 0));
+      const now = Date.now();
+      const effects: Effect[] = [];
+      for (const r of records.slice(i, i + BATCH_SLICE)) {
+        this.#metrics.records++;
+        try {
+          effects.push(...this.#onRecord(r, now));
+        } catch (e) {
+          if (!(e instanceof ValidationError)) throw e;
+          log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${e.message}`);
+        }
       }
+      this.apply(latestProgressOnly(effects), now);
     }
-    this.apply(latestProgressOnly(effects), now);
   }
 
   #onRecord(r: KafkaRecord, now: number): Effect[] {
@@ -359,7 +378,7 @@ export class CentralApp {
   async stop(): Promise<void> {
     clearInterval(this.#watchdog);
     clearTimeout(this.#retry);
-    await this.#consumer?.stop().catch(() => {});
+    await Promise.all(this.#consumers.map((c) => c.stop().catch(() => {})));
     await this.#flushing;
     const producer = this.#producer;
     this.#producer = undefined;
