@@ -109,6 +109,8 @@ export class Fleet {
       );
       this.links.set(id, link);
       void link.run();
+      // Connect in waves, as a real network comes up, not all ten thousand in one instant.
+      if (i % 500 === 0) await new Promise((r) => setTimeout(r, 250));
     }
     this.#timers.push(setInterval(() => this.#tick(), 1000));
     if (o.requestRate > 0) {
