@@ -40,6 +40,18 @@ ev_require_host() {
   fi
 }
 
+# Reads "<IP2> <ID> [ID …]" (IDs named $1 in the usage line) into IP2 and EV_IDS, or exits 2.
+ev_parse_ip2_ids() {
+  local what="$1"; shift
+  if [ $# -lt 2 ]; then
+    echo "usage: $(basename "$0") <IP2> <$what> [$what …]" >&2
+    exit 2
+  fi
+  IP2="$1"; shift
+  ev_require_host "$IP2"
+  EV_IDS=("$@")
+}
+
 EV_PIDS=()
 EV_TMUX_SESSION=""
 

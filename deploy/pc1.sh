@@ -2,14 +2,9 @@
 # PC1: one EV_Driver per driver id, each reading requests_<id>.txt (or requests.txt).
 # Usage: ./pc1.sh <IP2> <DRIVER_ID> [DRIVER_ID …]     e.g. ./pc1.sh 192.168.1.20 D1 D2
 source "$(dirname "$0")/common.sh"
-if [ $# -lt 2 ]; then
-  echo "usage: $0 <IP2> <DRIVER_ID> [DRIVER_ID …]" >&2
-  exit 2
-fi
-IP2="$1"; shift
-ev_require_host "$IP2"
+ev_parse_ip2_ids DRIVER_ID "$@"
 ev_use_tmux evcharging-pc1
-for d in "$@"; do
+for d in "${EV_IDS[@]}"; do
   file="requests_$d.txt"
   [ -f "$file" ] || file="requests.txt"
   if [ ! -f "$file" ]; then

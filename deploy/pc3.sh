@@ -3,15 +3,10 @@
 # Usage: ./pc3.sh <IP2> <CP_ID> [CP_ID …]     e.g. ./pc3.sh 192.168.1.20 CP-01 CP-02
 # The n-th CP's engine listens on port 7000+n. Options via env: CENTRAL_PORT (7000), PRICE.
 source "$(dirname "$0")/common.sh"
-if [ $# -lt 2 ]; then
-  echo "usage: $0 <IP2> <CP_ID> [CP_ID …]" >&2
-  exit 2
-fi
-IP2="$1"; shift
-ev_require_host "$IP2"
+ev_parse_ip2_ids CP_ID "$@"
 ev_use_tmux evcharging-pc3
 n=0
-for cp in "$@"; do
+for cp in "${EV_IDS[@]}"; do
   n=$((n + 1))
   port=$((7000 + n))
   ev_start "engine-$cp" EV_CP_E "$IP2:${KAFKA_PORT:-9092}" "$port"
