@@ -52,12 +52,15 @@ Deno.test({
           const lines = text.split("\n").filter((l) => /\d kWh/.test(l));
           assert.equal(lines.length, 1, `one live line, redrawn in place:\n${text}`);
         }
-        const done = await eventually("the ticket", async () => {
+        // The summary is the driver's last line: the whole story is on screen by then.
+        const done = await eventually("the summary", async () => {
           const text = await screen();
-          return /TICKET CP-01: ENDED \(COMPLETED\)/.test(text) && text;
+          return /SUMMARY D1: /.test(text) && text;
         }, 30_000);
         assert.match(done, /AUTHORIZED at CP-01/);
+        assert.match(done, /TICKET CP-01: ENDED \(COMPLETED\)/);
         assert.match(done, /SUMMARY D1: 1 charged/);
+        assert.ok(!/⚡/.test(done), "no live line left behind after the ticket");
       } finally {
         await tmux(socket, "kill-server").catch(() => {});
       }
