@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { setLevel } from "../shared/log.ts";
 import { Fleet } from "./fleet.ts";
-import { startBroker } from "./broker.ts";
+import { freePort, startBroker } from "./broker.ts";
 import { PROGRAMS } from "./programs.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -31,13 +31,6 @@ const { values } = parseArgs({
 const steps = values.steps!.split(",").map(Number);
 const windowS = Number(values.window);
 setLevel("error");
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -93,7 +93,8 @@ export async function ensureKafkaLibs(): Promise<string> {
   return LIBS;
 }
 
-function freePort(host: string): number {
+/** A TCP port that is free right now on `host` (loopback by default). */
+export function freePort(host = "127.0.0.1"): number {
   const l = Deno.listen({ hostname: host, port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();

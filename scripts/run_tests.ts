@@ -4,17 +4,14 @@
  *
  * @module
  */
-import { startBroker } from "./broker.ts";
+import { freePort, startBroker } from "./broker.ts";
 
 const env: Record<string, string> = {};
 let stop = async () => {};
 if (!Deno.env.get("EV_KAFKA_BROKER")) {
   const dataDir = await Deno.makeTempDir({ prefix: "ev-test-kafka-" });
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
   const started = Date.now();
-  const broker = await startBroker({ port, dataDir });
+  const broker = await startBroker({ port: freePort(), dataDir });
   console.error(`test broker ready at ${broker.bootstrap} in ${Date.now() - started} ms`);
   env.EV_KAFKA_BROKER = broker.bootstrap;
   stop = async () => {

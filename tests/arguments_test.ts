@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
-import { ROOT } from "./harness.ts";
+import { freePort, ROOT } from "./harness.ts";
 
 async function run(program: ProgramName, args: string[]) {
   const p = PROGRAMS[program];
@@ -74,9 +74,7 @@ Deno.test("Central says so when its database cannot be opened", async () => {
 });
 
 Deno.test("an unreachable Kafka broker: a clear error and exit 1, not a crash", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close(); // nothing listens there now
+  const port = freePort(); // nothing listens there now
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(join(dir, "r.txt"), "CP-01\n");

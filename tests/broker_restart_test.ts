@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startBroker } from "../scripts/broker.ts";
-import { E2E, freePort, query, Scenario } from "./harness.ts";
+import { E2E, freePort, query, Scenario, ticketOf } from "./harness.ts";
 
 Deno.test(
   "broker stopped mid-charge and restarted: everyone reconnects, one consistent ticket",
@@ -31,7 +31,7 @@ Deno.test(
       await net.central.waitFor(/Kafka reachable again/, 60_000);
       const line = await driver.waitFor(/^TICKET CP-01: (ENDED|ABORTED)/, 90_000);
       assert.equal((await driver.exit()).code, 0);
-      const ticket = JSON.parse(line.slice(line.indexOf("{")));
+      const ticket = ticketOf(line);
       console.log(
         `after the outage: ${ticket.status} (${ticket.reason}), ${ticket.consumo_kwh} kWh`,
       );

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { api, E2E, eventually, query, withScenario } from "./harness.ts";
+import { api, E2E, eventually, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
 
@@ -56,7 +56,7 @@ Deno.test(
       const ticketLine = await d1.waitFor(/^TICKET CP-A: ABORTED \(PARAR\)/);
       await central.waitFor(/STATE CP-A PARADO/);
       await net.cps["CP-A"].engine.waitFor(/STATUS CP-A PARADO/);
-      const ticket = JSON.parse(ticketLine.slice(ticketLine.indexOf("{")));
+      const ticket = ticketOf(ticketLine);
       const row = query(net.db, (db) =>
         db.prepare("SELECT * FROM sessions WHERE session_id = ?").get(ticket.session_id)) as Row;
       assert.equal(row.status, "ABORTED");

@@ -4,13 +4,9 @@
  * requests and Central restarts. (Broker restarts: broker_restart_test.ts.)
  */
 import assert from "node:assert/strict";
-import { E2E, query, withScenario } from "./harness.ts";
+import { E2E, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
-
-function ticketOf(line: string): Row {
-  return JSON.parse(line.slice(line.indexOf("{")));
-}
 
 Deno.test(
   "engine KO, killed or hung: AVERIADO at once; OK again: ACTIVADO",

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { E2E, eventually, freePort, query, withScenario } from "./harness.ts";
+import { E2E, eventually, freePort, query, ticketOf, withScenario } from "./harness.ts";
 
 Deno.test(
   "a driver charges at a CP end to end: authorization, telemetry, ticket, DB",
@@ -35,7 +35,7 @@ Deno.test(
       assert.ok(readings.length >= 3, `at least 3 telemetry updates, got ${readings.length}`);
       const ticketLine = out.find((l) => l.startsWith("TICKET CP-01"));
       assert.ok(ticketLine, "driver gets a final ticket");
-      const ticket = JSON.parse(ticketLine.slice(ticketLine.indexOf("{")));
+      const ticket = ticketOf(ticketLine);
       assert.equal(ticket.status, "ENDED");
       assert.equal(ticket.reason, "COMPLETED");
       assert.equal(ticket.price_eur_kwh, 0.4);

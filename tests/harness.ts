@@ -9,8 +9,9 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Broker, startBroker } from "../scripts/broker.ts";
+import { type Broker, freePort, startBroker } from "../scripts/broker.ts";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
+import { parseControlMessage, type Ticket } from "../shared/messages.ts";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -36,12 +37,7 @@ export function broker(): Promise<string> {
 }
 
 /** A TCP port that is free right now on loopback. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort };
 
 /** A spawned program whose output lines are collected. */
 export class Proc {
@@ -385,6 +381,16 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The ticket a driver printed on a `TICKET …` line (its JSON follows the text), checked
+ * against the message catalogue.
+ */
+export function ticketOf(line: string): Ticket {
+  const message = parseControlMessage(JSON.parse(line.slice(line.indexOf("{"))));
+  if (message.type !== "TICKET") throw new Error(`not a ticket: ${line}`);
+  return message;
 }
 
 /** Options for end-to-end tests: real processes and a shared broker outlive one test's ops. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { E2E, query, withScenario } from "./harness.ts";
+import { E2E, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
 
@@ -70,7 +70,7 @@ Deno.test(
       await net.cps["CP-01"].engine.type("unplug");
       const line = await driver.waitFor(/^TICKET CP-01: ENDED \(UNPLUGGED\)/);
       assert.equal((await driver.exit()).code, 0);
-      const ticket = JSON.parse(line.slice(line.indexOf("{")));
+      const ticket = ticketOf(line);
       const row = query(net.db, (db) => db.prepare("SELECT * FROM sessions").get()) as Row;
       assert.equal(row.status, "ENDED");
       assert.equal(row.end_reason, "UNPLUGGED");

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startBroker } from "../scripts/broker.ts";
-import { E2E, query, ROOT, Scenario } from "./harness.ts";
+import { E2E, query, ROOT, Scenario, ticketOf } from "./harness.ts";
 
 const isRoot = Deno.uid() === 0;
 const haveIp = await new Deno.Command("ip", { args: ["-V"], stdout: "null", stderr: "null" })
@@ -147,7 +147,7 @@ Deno.test({
       const ticketLine = await d1.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/);
       assert.equal((await d1.exit()).code, 0);
       assert.equal((await d2.exit()).code, 0);
-      const ticket = JSON.parse(ticketLine.slice(ticketLine.indexOf("{")));
+      const ticket = ticketOf(ticketLine);
       const row = query(
         db,
         (d) => d.prepare("SELECT * FROM sessions WHERE driver_id = 'D1'").get(),
