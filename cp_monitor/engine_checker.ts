@@ -20,7 +20,6 @@ export class EngineChecker {
   #link?: FramedConn;
   #seq = 0;
   #answered = -1;
-  #answer: Health = "KO";
   #timer?: ReturnType<typeof setInterval>;
   #stopped = false;
   #connecting = false;
@@ -88,7 +87,6 @@ export class EngineChecker {
         try {
           const h = parseEngineToMonitor(frame.value);
           this.#answered = Math.max(this.#answered, h.seq);
-          this.#answer = h.status;
           this.observe(h.status, h.status === "OK" ? "engine OK" : "engine answers KO");
         } catch {
           // Said once, not every second: e.g. "this engine belongs to another CP".
@@ -103,11 +101,6 @@ export class EngineChecker {
     link.close();
     if (this.#link === link) this.#link = undefined;
     if (!this.#stopped) this.observe("KO", "engine link closed");
-  }
-
-  /** The last answer the engine gave. */
-  get lastAnswer(): Health {
-    return this.#answer;
   }
 
   /** Stops checking and closes the link. */

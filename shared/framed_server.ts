@@ -30,11 +30,6 @@ export class FramedServer {
     return (this.#listener.addr as Deno.NetAddr).port;
   }
 
-  /** How many links are open. */
-  get links(): number {
-    return this.#links.size;
-  }
-
   async #accept(): Promise<void> {
     while (!this.#closed) {
       let conn: Deno.TcpConn;
