@@ -14,7 +14,12 @@ import {
   startConsumer,
 } from "../shared/kafka.ts";
 import { errorText, logger } from "../shared/log.ts";
-import { parseRequestsMessage, parseTelemetryMessage, stamp } from "../shared/messages.ts";
+import {
+  heartbeatInterval,
+  parseRequestsMessage,
+  parseTelemetryMessage,
+  stamp,
+} from "../shared/messages.ts";
 import type { Topics } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
 import type { CentralDb } from "./db.ts";
@@ -72,6 +77,9 @@ export class CentralApp {
   readonly #lag = new Samples();
   /** Requests: from the driver's send to Central's decision. */
   readonly #requestDelay = new Samples();
+  /** How late a 100 ms timer runs: the longest time Central could not serve anything. */
+  readonly #loopDelay = new Samples();
+  #loopProbe?: ReturnType<typeof setInterval>;
   /** Called when Central cannot go on (the database refuses writes). */
   onFatal: (why: string) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
@@ -118,6 +126,12 @@ export class CentralApp {
     ]);
     this.#lastFetchAt = Date.now();
     this.#watchdog = setInterval(() => this.#tick(), 1000);
+    let expected = performance.now() + 100;
+    this.#loopProbe = setInterval(() => {
+      const now = performance.now();
+      this.#loopDelay.add(Math.max(0, Math.round(now - expected)));
+      expected = now + 100;
+    }, 100);
     this.#flush(); // what a previous run left unsent
   }
 
@@ -185,6 +199,7 @@ export class CentralApp {
       },
       health: (cpId, health) => this.apply(this.network.reportHealth(cpId, health, Date.now())),
       down: (cpId, why) => this.apply(this.network.linkDown(cpId, Date.now(), why)),
+      heartbeatMs: () => heartbeatInterval(this.network.size),
       local: (cpId, msg) => {
         if (msg.type !== "SUMINISTRAR") {
           const command = msg.type === "PARAR" ? "PARAR" : "REANUDAR";
@@ -277,16 +292,19 @@ export class CentralApp {
   metrics(): Record<string, number> {
     const lag = this.#lag.summary();
     const req = this.#requestDelay.summary();
+    const loop = this.#loopDelay.summary();
     return {
       ...this.#metrics,
       ...this.stats(),
-      cps: this.network.list().length,
+      cps: this.network.size,
       lag_p50_ms: lag.p50,
       lag_p99_ms: lag.p99,
       lag_max_ms: lag.max,
       request_wait_p50_ms: req.p50,
       request_wait_p99_ms: req.p99,
       request_wait_max_ms: req.max,
+      loop_delay_p99_ms: loop.p99,
+      loop_delay_max_ms: loop.max,
       rss_bytes: Deno.memoryUsage().rss,
     };
   }
@@ -295,6 +313,7 @@ export class CentralApp {
   resetLag(): void {
     this.#lag.reset();
     this.#requestDelay.reset();
+    this.#loopDelay.reset();
   }
 
   /**
@@ -377,6 +396,7 @@ export class CentralApp {
   /** Stops Kafka work; the caller closes the database after. */
   async stop(): Promise<void> {
     clearInterval(this.#watchdog);
+    clearInterval(this.#loopProbe);
     clearTimeout(this.#retry);
     await Promise.all(this.#consumers.map((c) => c.stop().catch(() => {})));
     await this.#flushing;

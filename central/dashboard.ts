@@ -32,13 +32,42 @@ function fit(text: string, width: number): string {
   return text.length > width ? text.slice(0, Math.max(0, width - 1)) + "…" : text.padEnd(width);
 }
 
-/** Renders the table as lines no wider than `width`, without colors when `color` is false. */
-export function renderBoard(cps: ChargingPoint[], width: number, color: boolean): string[] {
-  const idW = Math.max(5, ...cps.map((c) => c.cp_id.length));
+/** How many CPs are in each state, in the order of {@link STATE_COLORS}. */
+export function stateCounts(cps: readonly ChargingPoint[]): Record<CpState, number> {
+  const counts = Object.fromEntries(
+    Object.keys(STATE_COLORS).map((s) => [s, 0]),
+  ) as Record<CpState, number>;
+  for (const cp of cps) counts[shownState(cp)]++;
+  return counts;
+}
+
+/**
+ * Renders the table as lines no wider than `width`, without colors when `color` is false.
+ * With `maxRows`, only that many CPs are drawn, after a line counting the CPs in each state:
+ * a network of thousands is summed up instead of scrolling away, and a redraw costs the
+ * same however many CPs there are.
+ */
+export function renderBoard(
+  cps: readonly ChargingPoint[],
+  width: number,
+  color: boolean,
+  maxRows = Infinity,
+): string[] {
+  const shownCps = cps.length > maxRows ? cps.slice(0, Math.max(0, maxRows - 1)) : cps;
+  const idW = Math.max(5, ...shownCps.map((c) => c.cp_id.length));
   const locW = Math.max(8, Math.min(28, width - idW - 40));
   const head = `${fit("CP", idW)}  ${fit("LOCATION", locW)}  ${fit("€/kWh", 6)}  STATE`;
   const lines = [fit(head, width), "─".repeat(Math.min(width, head.length + 30))];
-  for (const cp of cps) {
+  if (shownCps !== cps) {
+    const counts = Object.entries(stateCounts(cps)).filter(([, n]) => n > 0)
+      .map(([s, n]) => {
+        const text = `${n} ${s}`;
+        return color ? paint(STATE_COLORS[s as CpState], text) : text;
+      });
+    const hidden = cps.length - shownCps.length;
+    lines.unshift(`${cps.length} CPs: ${counts.join(" · ")} (${hidden} not shown)`);
+  }
+  for (const cp of shownCps) {
     const left = `${fit(cp.cp_id, idW)}  ${fit(cp.location, locW)}  ${
       fit(cp.price_eur_kwh.toFixed(3), 6)
     }  `;
@@ -61,7 +90,7 @@ export class Dashboard {
 
   constructor(
     readonly title: string,
-    readonly source: () => ChargingPoint[],
+    readonly source: () => readonly ChargingPoint[],
     readonly footer: () => string[] = () => [],
   ) {
     this.#tty = Deno.stdout.isTerminal();
@@ -102,26 +131,28 @@ export class Dashboard {
 
   #printChanges(): void {
     for (const cp of this.source()) {
-      const line = `${cp.cp_id} ${stateText(cp)}`;
       const state = shownState(cp);
       if (this.#lastStates.get(cp.cp_id) === state) continue;
       this.#lastStates.set(cp.cp_id, state);
-      console.log(`STATE ${line}`);
+      console.log(`STATE ${cp.cp_id} ${stateText(cp)}`);
     }
   }
 
   #draw(): void {
     this.#dirty = false;
-    const width = Deno.consoleSize().columns;
+    const { columns: width, rows } = Deno.consoleSize();
+    const footer = this.footer();
+    // Title, blank, board header (2), blank, events title, events, blank, footer.
+    const room = rows - 6 - this.#recent.length - footer.length;
     const lines = [
       paint("bold", this.title),
       "",
-      ...renderBoard(this.source(), width, true),
+      ...renderBoard(this.source(), width, true, Math.max(3, room - 1)),
       "",
       paint("bold", "Recent events"),
       ...this.#recent.map((l) => fit(l, width)),
       "",
-      ...this.footer().map((l) => fit(l, width)),
+      ...footer.map((l) => fit(l, width)),
     ];
     const text = "\x1b[H" + lines.map((l) => l + "\x1b[K").join("\n") + "\x1b[J";
     Deno.stdout.writeSync(new TextEncoder().encode(text));

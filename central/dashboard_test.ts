@@ -51,3 +51,14 @@ Deno.test("the board fits the terminal width and is plain without colors", () =>
 Deno.test("an empty network says how to add a CP", () => {
   assert.match(renderBoard([], 80, false).join("\n"), /no charging points yet/);
 });
+
+Deno.test("a network larger than the screen is summed up above the rows that fit", () => {
+  const cps = Array.from(
+    { length: 1000 },
+    (_, i) => cp(`CP-${String(i).padStart(4, "0")}`, i % 10 === 0 ? { health: "KO" } : {}),
+  );
+  const lines = renderBoard(cps, 100, false, 20);
+  assert.equal(lines.length, 2 + 20, "summary + header + rule + 19 rows");
+  assert.equal(lines[0], "1000 CPs: 900 ACTIVADO · 100 AVERIADO (981 not shown)");
+  assert.match(lines.at(-1)!, /^CP-0018 /);
+});

@@ -131,7 +131,7 @@ if (config.httpPort) {
         const cp = app.network.get(cpId);
         return cp ? cpView(cp) : undefined;
       },
-      metrics: () => app.metrics(),
+      metrics: () => ({ ...app.metrics(), io_lag_ms: Math.round(server?.ioLag() ?? 0) }),
       resetMetrics: () => app.resetLag(),
       recentEvents: () => app.recentEvents(),
       stats: () => app.stats(),

@@ -10,8 +10,10 @@ import { FrameError } from "../shared/framing.ts";
 import { FramedServer, idleTimer, ProtocolErrors } from "../shared/framed_server.ts";
 import { logger } from "../shared/log.ts";
 import {
+  centralHeartbeatFrame,
   type CentralToMonitor,
   type Health,
+  HEARTBEAT_ANSWER_MS,
   type LocalCommand,
   type LocalSupply,
   parseMonitorToCentral,
@@ -32,6 +34,8 @@ export interface MonitorHandlers {
   health(cpId: string, health: Health): void;
   /** A registered monitor's link is gone. */
   down(cpId: string, why: string): void;
+  /** The heartbeat interval to ask of monitors now (it grows with the network). */
+  heartbeatMs(): number;
   /** Someone at the CP asks to stop it, resume it or start a test supply; returns the answer. */
   local(cpId: string, msg: LocalCommand | LocalSupply): string;
 }
@@ -44,7 +48,10 @@ export type RegisterAnswer = { ok: true; welcome: CentralToMonitor } | {
 
 /** Timeouts of the monitor links. */
 export interface MonitorServerOptions {
-  /** A link silent for this long is considered lost. Monitors beat every second. */
+  /**
+   * A link silent for this long is considered lost, when monitors beat every second; it
+   * grows in proportion when Central asks for longer intervals.
+   */
   heartbeatTimeoutMs: number;
   /** A new connection must register within this time. */
   registerTimeoutMs: number;
@@ -57,25 +64,35 @@ export function startMonitorServer(
   options: MonitorServerOptions,
   hostname = "0.0.0.0",
 ): FramedServer {
-  return new FramedServer(port, hostname, (link) => serve(link, handlers, options), log);
+  return new FramedServer(
+    port,
+    hostname,
+    (link, ioLag) => serve(link, handlers, options, ioLag),
+    log,
+    true,
+  );
 }
 
 async function serve(
   link: FramedConn,
   handlers: MonitorHandlers,
   options: MonitorServerOptions,
+  ioLag: () => number,
 ): Promise<void> {
   let cpId: string | undefined;
   let why = "link closed";
+  let answeredAt = 0;
+  let beatMs = 1000;
+  const silenceMs = () => (options.heartbeatTimeoutMs * beatMs) / 1000;
   const errors = new ProtocolErrors(link, log);
   // Armed on whole frames only: a peer that dribbles bytes never completes one in time.
   const idle = idleTimer(() => {
     why = cpId
-      ? `no heartbeat for ${options.heartbeatTimeoutMs} ms`
+      ? `no heartbeat for ${silenceMs()} ms`
       : `did not register within ${options.registerTimeoutMs} ms`;
     link.close();
-  });
-  const arm = () => idle.arm(cpId ? options.heartbeatTimeoutMs : options.registerTimeoutMs);
+  }, ioLag);
+  const arm = () => idle.arm(cpId ? silenceMs() : options.registerTimeoutMs);
   arm();
   try {
     for await (const frame of link.frames()) {
@@ -103,8 +120,9 @@ async function serve(
           return;
         }
         cpId = msg.cp_id;
+        beatMs = handlers.heartbeatMs();
         arm();
-        await link.send(answer.welcome);
+        await link.send({ ...answer.welcome, heartbeat_ms: beatMs });
         continue;
       }
       if (!cpId) {
@@ -114,7 +132,13 @@ async function serve(
       }
       arm();
       if (msg.type === "HEARTBEAT") {
-        await link.send({ type: "HEARTBEAT" });
+        const now = Date.now();
+        if (now - answeredAt < HEARTBEAT_ANSWER_MS) continue;
+        answeredAt = now;
+        // The interval asked for grows with the network; the monitor follows the answer.
+        const asked = handlers.heartbeatMs();
+        if (asked > beatMs) beatMs = asked; // a slower beat must not be mistaken for silence
+        await link.sendFrame(centralHeartbeatFrame(asked));
       } else if (msg.type === "AVERIA" || msg.type === "OK") {
         handlers.health(cpId, msg.type === "AVERIA" ? "KO" : "OK");
       } else {

@@ -107,6 +107,7 @@ const SEEN_REQUESTS = 10_000;
 /** Central's state and rules. */
 export class ChargingNetwork {
   readonly #cps = new Map<string, ChargingPoint>();
+  #sorted?: ChargingPoint[];
   readonly #sessionsByDriver = new Map<string, RunningSession>();
   readonly #seenRequests = new Set<string>();
 
@@ -134,9 +135,19 @@ export class ChargingNetwork {
     return this.#cps.get(cpId);
   }
 
-  /** All CPs, in id order. */
-  list(): ChargingPoint[] {
-    return [...this.#cps.values()].sort((a, b) => a.cp_id.localeCompare(b.cp_id));
+  /** All CPs, in id order (the same array until a CP is added: views read it often). */
+  list(): readonly ChargingPoint[] {
+    if (this.#sorted?.length !== this.#cps.size) {
+      this.#sorted = [...this.#cps.values()].sort((a, b) =>
+        a.cp_id < b.cp_id ? -1 : a.cp_id > b.cp_id ? 1 : 0
+      );
+    }
+    return this.#sorted;
+  }
+
+  /** How many CPs are known. */
+  get size(): number {
+    return this.#cps.size;
   }
 
   /** A monitor registers (or comes back). */

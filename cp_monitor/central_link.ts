@@ -10,7 +10,9 @@ import { FramedConn } from "../shared/framed_conn.ts";
 import { idleTimer } from "../shared/framed_server.ts";
 import { errorText, logger } from "../shared/log.ts";
 import {
+  centralSilenceMs,
   type Health,
+  HEARTBEAT_FRAME,
   type LocalCommand,
   type LocalSupply,
   parseCentralToMonitor,
@@ -37,7 +39,19 @@ export interface LinkOptions {
   heartbeatMs: number;
   /** Central silent this long means it is gone. */
   timeoutMs: number;
+  /**
+   * How late this process reads its sockets (see shared/io_lag.ts): a process that serves
+   * thousands of links, like the fleet simulator, must not blame Central for its own backlog.
+   */
+  ioLag?: () => number;
 }
+
+/**
+ * A beat a second; Central answers every other beat (HEARTBEAT_ANSWER_MS), and five seconds
+ * leave it room for a busy moment without every monitor of a large network reconnecting at
+ * once.
+ */
+export const LINK_DEFAULTS: LinkOptions = { heartbeatMs: 1000, timeoutMs: 5000 };
 
 /** A monitor's link to Central. */
 export class CentralLink {
@@ -52,7 +66,7 @@ export class CentralLink {
     readonly registration: Omit<Register, "type" | "health">,
     initialHealth: Health,
     readonly events: LinkEvents,
-    readonly options: LinkOptions = { heartbeatMs: 1000, timeoutMs: 3500 },
+    readonly options: LinkOptions = LINK_DEFAULTS,
   ) {
     this.#health = initialHealth;
   }
@@ -98,16 +112,26 @@ export class CentralLink {
     const link = new FramedConn(conn);
     this.#link = link;
     let why = "Central closed the link";
+    let timeoutMs = this.options.timeoutMs;
     const idle = idleTimer(() => {
-      why = `Central silent for ${this.options.timeoutMs} ms`;
+      why = `Central silent for ${timeoutMs} ms`;
       link.close();
-    });
-    idle.arm(this.options.timeoutMs);
-    const beat = setInterval(() => void link.send({ type: "HEARTBEAT" }), this.options.heartbeatMs);
+    }, this.options.ioLag);
+    idle.arm(timeoutMs);
+    let beatMs = this.options.heartbeatMs;
+    let beat = setInterval(() => void link.sendFrame(HEARTBEAT_FRAME), beatMs);
+    // Central asks for a longer interval as its network grows (WELCOME, HEARTBEAT).
+    const follow = (intervalMs: number | undefined) => {
+      if (intervalMs === undefined || intervalMs === beatMs) return;
+      beatMs = intervalMs;
+      timeoutMs = Math.max(this.options.timeoutMs, centralSilenceMs(intervalMs));
+      clearInterval(beat);
+      beat = setInterval(() => void link.sendFrame(HEARTBEAT_FRAME), beatMs);
+    };
     try {
       await link.send({ type: "REGISTER", ...this.registration, health: this.#health });
       for await (const frame of link.frames()) {
-        idle.arm(this.options.timeoutMs);
+        idle.arm(timeoutMs);
         if (!frame.ok) continue;
         let msg;
         try {
@@ -116,7 +140,9 @@ export class CentralLink {
           log.warn(`unexpected frame from Central: ${errorText(e)}`);
           continue;
         }
-        if (msg.type === "WELCOME") {
+        if (msg.type === "HEARTBEAT") follow(msg.interval_ms);
+        else if (msg.type === "WELCOME") {
+          follow(msg.heartbeat_ms);
           this.#registered = true;
           this.#backoff.reset();
           this.events.up(msg.message);

@@ -1,10 +1,13 @@
 /**
- * `deno task bench [--steps 100,1000,5000,10000] [--window 10]`: how far one Central goes.
+ * `deno task bench [--steps 100,1000,5000,10000] [--window 10] [--profile]`: how far one
+ * Central goes.
  *
  * First the raw ceiling: a bare kafkajs producer → consumer of telemetry-sized messages on
- * the same broker. Then, for each fleet size, a real EV_Central process under a fleet
- * (scripts/fleet.ts) where every CP supplies and sends telemetry at 1 Hz while drivers keep
- * requesting. Prints a table and saves it as JSON and Markdown in bench/results/.
+ * the same broker. Then, for each fleet size, a real EV_Central process under fleet processes
+ * (scripts/fleet.ts, up to 5,000 CPs each) where every CP supplies and sends telemetry at
+ * 1 Hz, while a probe driver in this process asks for charges at a steady rate and times
+ * the answers. Prints a table and saves it as JSON and Markdown in bench/results/;
+ * `--profile` also prints where Central spends its CPU at each step.
  *
  * Uses EV_KAFKA_BROKER, or starts a local broker. Not part of the test run.
  *
@@ -14,10 +17,13 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
+import { createKafka } from "../shared/kafka.ts";
 import { setLevel } from "../shared/log.ts";
-import { Fleet } from "./fleet.ts";
+import { topicNames } from "../shared/topics.ts";
+import { RequestProbe } from "./request_probe.ts";
 import { freePort, startBroker } from "./broker.ts";
 import { PROGRAMS } from "./programs.ts";
+import { CpuProfiler, hotSpots } from "./cpu_profile.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -26,6 +32,7 @@ const { values } = parseArgs({
     steps: { type: "string", default: "100,1000,5000,10000" },
     window: { type: "string", default: "10" },
     "request-rate": { type: "string", default: "20" },
+    profile: { type: "boolean", default: false },
   },
 });
 const steps = values.steps!.split(",").map(Number);
@@ -114,12 +121,84 @@ interface StepResult {
   answer_p50_ms: number;
   answer_p99_ms: number;
   answer_max_ms: number;
+  authorized_share: number;
   central_decision_p99_ms: number;
   lag_p99_ms: number;
   fault_to_averiado_ms: number;
   close_to_desconectado_ms: number;
   central_rss_mb: number;
   central_cpu_pct: number;
+  fleet_cpu_pct: number;
+  machine_busy_pct: number;
+}
+
+/** CPs per fleet process: one JS thread serves that many links and engines comfortably. */
+const CPS_PER_FLEET = 5000;
+
+/** CPs of the last fleet left free for the probe driver. */
+const SPARE_CPS = 20;
+
+/** A fleet child process, driven through its `--control` lines. */
+class FleetProcess {
+  readonly child: Deno.ChildProcess;
+  readonly #lines: AsyncIterator<string>;
+
+  constructor(args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", join(ROOT, "scripts", "fleet.ts"), "--control", ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#lines = this.child.stdout.pipeThrough(new TextDecoderStream())
+      .pipeThrough(splitLines())[Symbol.asyncIterator]();
+  }
+
+  /** The next JSON line the fleet prints. */
+  async next(): Promise<Record<string, unknown>> {
+    const { value, done } = await this.#lines.next();
+    if (done) throw new Error("the fleet process ended");
+    return JSON.parse(value);
+  }
+
+  /** Sends a command and returns its answer. */
+  async command(line: string): Promise<Record<string, unknown>> {
+    const w = this.child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(line + "\n"));
+    w.releaseLock();
+    return await this.next();
+  }
+
+  async stop(): Promise<void> {
+    await this.command("quit").catch(() => {});
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    await this.child.status;
+    clearTimeout(timer);
+  }
+}
+
+function splitLines(): TransformStream<string, string> {
+  let pending = "";
+  return new TransformStream({
+    transform(chunk, out) {
+      pending += chunk;
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        out.enqueue(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    },
+  });
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0].split(/\s+/).slice(1).map(
+    Number,
+  );
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3] - cpu[4], total }; // idle and iowait are not busy
 }
 
 function procStats(pid: number): { rssMb: number; cpuS: number } {
@@ -144,11 +223,13 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
   const dir = await Deno.makeTempDir({ prefix: "ev-bench-" });
   const port = freePort();
   const http = freePort();
+  const inspect = freePort();
   const p = PROGRAMS.central;
   const central = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
+      ...(values.profile ? [`--inspect=127.0.0.1:${inspect}`] : []),
       ...p.permissions,
       join(ROOT, p.entry),
       String(port),
@@ -169,65 +250,98 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
     (await (await fetch(`${api}/metrics`)).json()) as Record<string, number>;
   const cpState = async (id: string) =>
     ((await (await fetch(`${api}/cps/${id}`)).json()) as { state: string }).state;
-  const fleet = new Fleet({
-    broker: bootstrap!,
-    central: { host: "127.0.0.1", port },
-    cps,
-    requestRate: 0,
-    unknownShare: 0,
-    faultRate: 0,
-    durationS: 3600,
-    supplyAll: true,
-  });
+  const fleets: FleetProcess[] = [];
+  let probe: RequestProbe | undefined;
   try {
     await waitUntil(
       "Central",
       () => fetch(`${api}/metrics`).then(async (r) => (await r.body?.cancel(), true), () => false),
       60_000,
     );
-    await fleet.start();
-    await fleet.registered(180_000);
-    await fleet.requestAll();
-    await waitUntil(`${cps} sessions`, async () => (await metrics()).running >= cps, 180_000);
-    // Steady state: every CP supplies; drivers keep asking (denied: all are busy).
+    // Fleets come up one after the other, as the CPs of a growing network would.
+    const total = cps + SPARE_CPS;
+    let spare: string[] = [];
+    for (let first = 1; first <= total; first += CPS_PER_FLEET) {
+      const n = Math.min(CPS_PER_FLEET, total - first + 1);
+      const last = first + n > total;
+      const fleet = new FleetProcess([
+        `--broker=${bootstrap}`,
+        `--central=127.0.0.1:${port}`,
+        `--cps=${n}`,
+        `--first=${first}`,
+        `--spare=${last ? SPARE_CPS : 0}`,
+        "--request-rate=0",
+        "--fault-rate=0",
+        "--unknown-share=0",
+        "--duration=3600",
+      ]);
+      fleets.push(fleet);
+      spare = (await fleet.next()).spare as string[];
+    }
+    // Like real drivers, the fleet asks again for CPs that did not start (a request may be
+    // denied while a link is down), until every CP but the spare ones supplies.
+    let askedAt = 0;
+    await waitUntil(`${cps} sessions`, async () => {
+      if ((await metrics()).running >= cps) return true;
+      if (Date.now() - askedAt > 20_000) {
+        askedAt = Date.now();
+        for (const f of fleets) await f.command("supply");
+      }
+      return false;
+    }, 180_000);
+    const kafka = createKafka(bootstrap!, "ev-bench-probe");
+    probe = new RequestProbe(kafka, topicNames(), spare, Number(values["request-rate"]));
+    await probe.start();
+    // Steady state: every CP but the spare ones supplies; the probe driver keeps asking.
     await new Promise((r) => setTimeout(r, 3000));
-    fleet.answerLatencies.length = 0;
-    const rate = Number(values["request-rate"]);
-    const asker = setInterval(() => fleet.requestRandom(), 1000 / rate);
+    probe.reset();
     await fetch(`${api}/metrics?reset`).then((r) => r.body?.cancel());
+    const sent = async () => {
+      let n = 0;
+      for (const f of fleets) {
+        n += ((await f.command("stats")).stats as { telemetrySent: number }).telemetrySent;
+      }
+      return n;
+    };
+    const fleetCpu = () => fleets.reduce((a, f) => a + procStats(f.child.pid).cpuS, 0);
     const m0 = await metrics();
-    const sent0 = fleet.counters.telemetrySent;
+    const sent0 = await sent();
+    const profiler = values.profile ? new CpuProfiler(inspect) : undefined;
+    await profiler?.start();
     const s0 = procStats(central.pid);
+    const f0 = fleetCpu();
+    const k0 = machineTicks();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, windowS * 1000));
     const elapsed = (performance.now() - t0) / 1000;
     const m1 = await metrics();
     const s1 = procStats(central.pid);
-    clearInterval(asker);
-    const offered = (fleet.counters.telemetrySent - sent0) / elapsed;
+    const f1 = fleetCpu();
+    const k1 = machineTicks();
+    const offered = ((await sent()) - sent0) / elapsed;
+    const probed = probe.result();
+    const profile = await profiler?.stop();
+    if (profile) {
+      const file = join(await Deno.makeTempDir({ prefix: "ev-bench-prof-" }), "central.cpuprofile");
+      await Deno.writeTextFile(file, JSON.stringify(profile));
+      console.log(`Central's CPU profile at ${cps} CPs (${file}); self time:`);
+      console.table(hotSpots(profile, 25));
+    }
     const ingested = (m1.telemetryApplied - m0.telemetryApplied) / elapsed;
 
-    // Fault → AVERIADO, and link closed → DESCONECTADO, as Central's API shows them.
+    // Fault → AVERIADO, and link closed → DESCONECTADO, as Central's API shows them, timed
+    // from the moment the fleet acted. A state not shown within 10 s counts as 10 s.
+    const timed = async (command: string, id: string, state: string) => {
+      const { at } = (await fleets[0].command(`${command} ${id}`)) as { at: number };
+      await waitUntil(state, async () => (await cpState(id)) === state, 10_000).catch(() => {});
+      return Date.now() - at;
+    };
     const faults: number[] = [];
     const closes: number[] = [];
-    // A state not shown within 10 s counts as 10 s (10000 in the table).
-    const timed = async (act: () => unknown, shown: () => Promise<boolean>) => {
-      const t = performance.now();
-      await act();
-      await waitUntil("the state", shown, 10_000).catch(() => {});
-      return performance.now() - t;
-    };
-    for (const id of fleet.ids.slice(0, 5)) {
-      faults.push(
-        await timed(() => fleet.setFault(id, true), async () => (await cpState(id)) === "AVERIADO"),
-      );
-    }
-    for (const id of fleet.ids.slice(5, 10)) {
-      closes.push(
-        await timed(() => fleet.closeLink(id), async () => (await cpState(id)) === "DESCONECTADO"),
-      );
-    }
-    const lat = fleet.answerLatencies;
+    for (let i = 1; i <= 5; i++) faults.push(await timed("fault", fleetId(i), "AVERIADO"));
+    for (let i = 6; i <= 10; i++) closes.push(await timed("close", fleetId(i), "DESCONECTADO"));
+    const lat = probed.latenciesMs;
+    const answered = probed.authorized + probed.denied;
     return {
       cps,
       offered_per_s: Math.round(offered),
@@ -236,15 +350,19 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       answer_p50_ms: pct(lat, 0.5),
       answer_p99_ms: pct(lat, 0.99),
       answer_max_ms: pct(lat, 1),
+      authorized_share: Number((probed.authorized / Math.max(1, answered)).toFixed(2)),
       central_decision_p99_ms: m1.request_wait_p99_ms,
       lag_p99_ms: m1.lag_p99_ms,
-      fault_to_averiado_ms: Math.round(Math.max(...faults)),
-      close_to_desconectado_ms: Math.round(Math.max(...closes)),
+      fault_to_averiado_ms: Math.max(...faults),
+      close_to_desconectado_ms: Math.max(...closes),
       central_rss_mb: Math.round(s1.rssMb),
       central_cpu_pct: Math.round((100 * (s1.cpuS - s0.cpuS)) / elapsed),
+      fleet_cpu_pct: Math.round((100 * (f1 - f0)) / elapsed),
+      machine_busy_pct: Math.round((100 * (k1.busy - k0.busy)) / (k1.total - k0.total)),
     };
   } finally {
-    await fleet.stop();
+    await probe?.stop();
+    await Promise.all(fleets.map((f) => f.stop()));
     try {
       central.kill("SIGINT");
     } catch { /* gone */ }
@@ -252,6 +370,9 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/** The fleet's id of its `i`-th CP. */
+const fleetId = (i: number) => `F-${String(i).padStart(5, "0")}`;
 
 const ceiling = await rawCeiling(100_000);
 console.log(`raw kafkajs ceiling: ${Math.round(ceiling)} telemetry messages/s`);

@@ -2,12 +2,13 @@
  * `deno task fleet`: simulates many charging points and drivers in one process, with the
  * real code: each CP is an {@link Engine} on Kafka and a {@link CentralLink} (a real TCP
  * monitor link to Central); drivers send real requests. For demos with hundreds of CPs and
- * for the benchmark (scripts/bench.ts), which drives it as a module.
+ * for the benchmark (scripts/bench.ts), which runs it as a child process and drives it with
+ * `--control`: commands on stdin, one JSON line per answer on stdout.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { CentralLink } from "../cp_monitor/central_link.ts";
+import { CentralLink, LINK_DEFAULTS } from "../cp_monitor/central_link.ts";
 import { Engine } from "../cp_engine/engine.ts";
 import {
   createKafka,
@@ -16,6 +17,8 @@ import {
   type RunningConsumer,
   startConsumer,
 } from "../shared/kafka.ts";
+import { stdinLines } from "../shared/input.ts";
+import { IoLag } from "../shared/io_lag.ts";
 import { setLevel } from "../shared/log.ts";
 import {
   type ControlMessage,
@@ -41,7 +44,14 @@ export interface FleetOptions {
   durationS: number;
   /** Ask for a charge at every CP at start, so every CP sends telemetry every second. */
   supplyAll: boolean;
+  /** Number of the first CP (ids are F-00001 on), so several fleets can share a Central. */
+  first?: number;
+  /** CPs left out of `supplyAll`, kept free for other drivers (the bench's probe). */
+  spare?: number;
 }
+
+/** Engines tick in this many groups spread over the second, as real CPs are not in step. */
+const TICK_GROUPS = 10;
 
 /** A request waiting for its answer, and when it was sent. */
 interface Pending {
@@ -54,19 +64,34 @@ export class Fleet {
   readonly engines = new Map<string, Engine>();
   readonly links = new Map<string, CentralLink>();
   readonly answerLatencies: number[] = [];
-  readonly counters = { telemetrySent: 0, requests: 0, authorized: 0, denied: 0, tickets: 0 };
+  readonly counters = {
+    telemetrySent: 0,
+    requests: 0,
+    authorized: 0,
+    denied: 0,
+    tickets: 0,
+    linksLost: 0,
+  };
+  /** Why links were lost, with how often: a healthy run has none. */
+  readonly lostReasons = new Map<string, number>();
   readonly #pending = new Map<string, Pending>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #producer?: JsonProducer;
   #consumer?: RunningConsumer;
   readonly #topics = topicNames();
   #driverSeq = 0;
+  #stopIoLag = () => {};
 
   constructor(readonly options: FleetOptions) {}
 
   /** CP ids of the fleet. */
   get ids(): string[] {
     return [...this.engines.keys()];
+  }
+
+  /** CP ids that `supplyAll` leaves free. */
+  get spareIds(): string[] {
+    return this.ids.slice(this.ids.length - (this.options.spare ?? 0));
   }
 
   /** Connects to Kafka, registers every CP with Central, and starts the clocks. */
@@ -96,7 +121,11 @@ export class Fleet {
         void this.#send(out);
       },
     });
-    for (let i = 1; i <= o.cps; i++) {
+    // One canary for the whole process: thousands of links share its socket backlog.
+    const ioLag = await IoLag.start();
+    this.#stopIoLag = () => ioLag.stop();
+    const first = o.first ?? 1;
+    for (let i = first; i < first + o.cps; i++) {
       const id = `F-${String(i).padStart(5, "0")}`;
       const engine = new Engine({ powerKw: 50, durationS: o.durationS, staleMs: 60_000 });
       engine.claim(id);
@@ -105,14 +134,25 @@ export class Fleet {
         o.central,
         { cp_id: id, location: `Fleet bay ${i}`, price_eur_kwh: 0.3 },
         "OK",
-        { up() {}, down() {}, refused() {}, notice() {} },
+        {
+          up() {},
+          down: (why) => {
+            this.counters.linksLost++;
+            const reason = why.replace(/F-\d+/g, "<cp>");
+            this.lostReasons.set(reason, (this.lostReasons.get(reason) ?? 0) + 1);
+          },
+          refused() {},
+          notice() {},
+        },
+        { ...LINK_DEFAULTS, ioLag: () => ioLag.current() },
       );
       this.links.set(id, link);
       void link.run();
       // Connect in waves, as a real network comes up, not all ten thousand in one instant.
       if (i % 500 === 0) await new Promise((r) => setTimeout(r, 250));
     }
-    this.#timers.push(setInterval(() => this.#tick(), 1000));
+    let group = 0;
+    this.#timers.push(setInterval(() => this.#tick(group++ % TICK_GROUPS), 1000 / TICK_GROUPS));
     if (o.requestRate > 0) {
       this.#timers.push(setInterval(() => this.requestRandom(), 1000 / o.requestRate));
     }
@@ -128,12 +168,19 @@ export class Fleet {
     }
   }
 
-  /** Asks for a charge at every CP (one driver each). */
-  async requestAll(): Promise<void> {
-    const ids = this.ids;
+  /**
+   * Asks for a charge at every CP but the spare ones that is not supplying (one new driver
+   * each), 500 requests every 250 ms: drivers arrive over a few seconds, not all in the same
+   * millisecond. Returns how many were asked.
+   */
+  async requestAll(): Promise<number> {
+    const spare = new Set(this.spareIds);
+    const ids = this.ids.filter((id) => !spare.has(id) && !this.engines.get(id)!.supply);
     for (let i = 0; i < ids.length; i += 500) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 250));
       await this.#request(ids.slice(i, i + 500));
     }
+    return ids.length;
   }
 
   #onControl(m: ControlMessage, out: TelemetryMessage[]): void {
@@ -157,7 +204,8 @@ export class Fleet {
     const messages = cps.map((cp) => {
       const req = stamp({
         type: "CHARGE_REQUEST",
-        driver_id: `FD-${++this.#driverSeq}`,
+        // Unique across the fleets that share a Central: they number their CPs apart.
+        driver_id: `FD-${this.options.first ?? 1}-${++this.#driverSeq}`,
         cp_id_solicitado: cp,
       });
       this.#pending.set(req.id, { sentAt: Date.now(), cp });
@@ -191,9 +239,12 @@ export class Fleet {
     await this.#send(out);
   }
 
-  #tick(): void {
+  #tick(group: number): void {
     const out: TelemetryMessage[] = [];
-    for (const engine of this.engines.values()) out.push(...engine.tick());
+    let i = 0;
+    for (const engine of this.engines.values()) {
+      if (i++ % TICK_GROUPS === group) out.push(...engine.tick());
+    }
     void this.#send(out);
   }
 
@@ -220,9 +271,46 @@ export class Fleet {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     for (const link of this.links.values()) link.stop();
+    this.#stopIoLag();
     await this.#consumer?.stop().catch(() => {});
     await this.#producer?.disconnect().catch(() => {});
   }
+}
+
+/**
+ * Serves the bench's commands, a line each on stdin, answering a JSON line each on stdout:
+ * `supply` (every CP but the spare ones starts a charge), `stats`, `fault <id>`, `close <id>`
+ * and `quit`. Times are this process's `Date.now()`, the clock the bench reads too.
+ */
+async function serveControl(fleet: Fleet): Promise<void> {
+  const say = (o: unknown) => console.log(JSON.stringify(o));
+  say({ registered: fleet.engines.size, spare: fleet.spareIds });
+  for await (const line of stdinLines()) {
+    const [cmd, id] = line.trim().split(/\s+/);
+    if (cmd === "supply") {
+      say({ asked: await fleet.requestAll() });
+    } else if (cmd === "stats") {
+      say({ stats: fleet.counters, lost: Object.fromEntries(fleet.lostReasons) });
+    } else if (cmd === "fault" && fleet.engines.has(id)) {
+      const at = Date.now();
+      await fleet.setFault(id, true);
+      say({ fault: id, at });
+    } else if (cmd === "close" && fleet.links.has(id)) {
+      say({ close: id, at: Date.now() });
+      fleet.closeLink(id);
+    } else if (cmd === "quit") {
+      if (fleet.counters.linksLost > 0) {
+        console.error(
+          `fleet from ${fleet.ids[0]}: ${fleet.counters.linksLost} links lost: ${
+            JSON.stringify(Object.fromEntries(fleet.lostReasons))
+          }`,
+        );
+      }
+      break;
+    } else say({ error: `unknown command: ${line}` });
+  }
+  await fleet.stop();
+  Deno.exit(0);
 }
 
 if (import.meta.main) {
@@ -232,11 +320,14 @@ if (import.meta.main) {
       broker: { type: "string", default: "127.0.0.1:9092" },
       central: { type: "string", default: "127.0.0.1:7000" },
       cps: { type: "string", default: "100" },
+      first: { type: "string", default: "1" },
+      spare: { type: "string", default: "0" },
       "request-rate": { type: "string", default: "2" },
       "unknown-share": { type: "string", default: "0.1" },
       "fault-rate": { type: "string", default: "0.1" },
       duration: { type: "string", default: "30" },
       "supply-all": { type: "boolean", default: false },
+      control: { type: "boolean", default: false },
     },
   });
   setLevel("warn");
@@ -245,6 +336,8 @@ if (import.meta.main) {
     broker: values.broker!,
     central: { host, port: Number(port) },
     cps: Number(values.cps),
+    first: Number(values.first),
+    spare: Number(values.spare),
     requestRate: Number(values["request-rate"]),
     unknownShare: Number(values["unknown-share"]),
     faultRate: Number(values["fault-rate"]),
@@ -252,13 +345,24 @@ if (import.meta.main) {
     supplyAll: values["supply-all"]!,
   });
   await fleet.start();
-  await fleet.registered();
-  if (values["supply-all"]) await fleet.requestAll();
-  console.log(`fleet: ${values.cps} CPs registered; Ctrl+C stops`);
-  const report = setInterval(() => console.log(`fleet: ${JSON.stringify(fleet.counters)}`), 5000);
-  Deno.addSignalListener("SIGINT", async () => {
-    clearInterval(report);
-    await fleet.stop();
-    Deno.exit(0);
-  });
+  await fleet.registered(600_000);
+  if (values.control) await serveControl(fleet);
+  else {
+    if (values["supply-all"]) await fleet.requestAll();
+    console.log(`fleet: ${values.cps} CPs registered; Ctrl+C stops`);
+    const report = setInterval(
+      () =>
+        console.log(
+          `fleet: ${JSON.stringify(fleet.counters)} ${
+            JSON.stringify(Object.fromEntries(fleet.lostReasons))
+          }`,
+        ),
+      5000,
+    );
+    Deno.addSignalListener("SIGINT", async () => {
+      clearInterval(report);
+      await fleet.stop();
+      Deno.exit(0);
+    });
+  }
 }

@@ -34,8 +34,12 @@ export class FramedConn {
 
   /** Sends one message. Resolves false instead of throwing when the link is gone. */
   send(message: unknown): Promise<boolean> {
+    return this.sendFrame(encodeFrame(message));
+  }
+
+  /** Sends a frame encoded beforehand (e.g. a heartbeat, the same bytes every time). */
+  sendFrame(frame: Uint8Array): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
-    const frame = encodeFrame(message);
     const done = this.#writing.then(async () => {
       if (this.#closed) return false;
       try {

@@ -6,6 +6,7 @@
  */
 import { FramedConn } from "./framed_conn.ts";
 import { FrameError } from "./framing.ts";
+import { IoLag } from "./io_lag.ts";
 import { errorText, type Logger } from "./log.ts";
 
 /** A listening server. */
@@ -13,16 +14,29 @@ export class FramedServer {
   readonly #listener: Deno.TcpListener;
   readonly #links = new Set<FramedConn>();
   #closed = false;
+  #ioLag?: IoLag;
 
-  /** Listens on `hostname:port` (throws Deno.errors.AddrInUse etc.) and serves each link. */
+  /**
+   * Listens on `hostname:port` (throws Deno.errors.AddrInUse etc.) and serves each link;
+   * `serve` gets a reading of how late this process reads its sockets when `measureIoLag`.
+   */
   constructor(
     port: number,
     hostname: string,
-    readonly serve: (link: FramedConn) => Promise<void>,
+    readonly serve: (link: FramedConn, ioLag: () => number) => Promise<void>,
     readonly log: Logger,
+    measureIoLag = false,
   ) {
     this.#listener = Deno.listen({ port, hostname, transport: "tcp" });
+    if (measureIoLag) {
+      void IoLag.start().then((lag) => this.#closed ? lag.stop() : (this.#ioLag = lag));
+    }
     void this.#accept();
+  }
+
+  /** Milliseconds by which this process reads its sockets late (0 when not measured). */
+  ioLag(): number {
+    return this.#ioLag?.current() ?? 0;
   }
 
   /** The port actually bound. */
@@ -43,7 +57,7 @@ export class FramedServer {
       }
       const link = new FramedConn(conn);
       this.#links.add(link);
-      this.serve(link)
+      this.serve(link, () => this.ioLag())
         .catch((e) => this.log.error(`${link.peer}: ${errorText(e)}`))
         .finally(() => {
           link.close();
@@ -57,20 +71,63 @@ export class FramedServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener.close();
+    this.#ioLag?.stop();
     for (const link of this.#links) link.close();
   }
 }
 
-/** A timer that closes a link when it falls silent; `arm()` again on every frame. */
-export function idleTimer(onIdle: () => void): { arm(ms: number): void; clear(): void } {
+/** A timer, or a read, this late means our own process was stalled, not that the peer fell silent. */
+const STALLED_MS = 250;
+
+/**
+ * A timer that closes a link when it falls silent; `arm()` again on every frame.
+ *
+ * Arming only moves a deadline: the one timer, when it fires early, sleeps again for what is
+ * left. Ten thousand links beating every second would otherwise cost twenty thousand timer
+ * operations a second.
+ *
+ * A timer that fires late has seen a stall of this process: the peer's frames may be waiting
+ * unread in the socket. It then waits once more, as long as the stall lasted, before it
+ * blames the peer; otherwise one busy second would drop every link at once, and the
+ * reconnections would make the next second busier still. For the same reason it waits for
+ * as long as `ioLag` says this process reads its sockets late.
+ */
+export function idleTimer(
+  onIdle: () => void,
+  ioLag: () => number = () => 0,
+): { arm(ms: number): void; clear(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let deadline = 0;
+  let firesAt = 0;
+  let forgiven = false;
+  const schedule = (ms: number) => {
+    clearTimeout(timer);
+    firesAt = Date.now() + ms;
+    timer = setTimeout(fire, ms);
+  };
+  const fire = () => {
+    const now = Date.now();
+    const left = deadline - now;
+    if (left > 0) return schedule(left);
+    const late = now - firesAt;
+    if (late > STALLED_MS && !forgiven) {
+      forgiven = true;
+      return schedule(late);
+    }
+    const behind = ioLag();
+    if (behind > STALLED_MS) return schedule(behind);
+    timer = undefined;
+    onIdle();
+  };
   return {
     arm(ms) {
-      clearTimeout(timer);
-      timer = setTimeout(onIdle, ms);
+      deadline = Date.now() + ms;
+      forgiven = false;
+      if (timer === undefined || firesAt > deadline) schedule(ms);
     },
     clear() {
       clearTimeout(timer);
+      timer = undefined;
     },
   };
 }

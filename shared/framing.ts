@@ -13,6 +13,7 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 const HEADER_BYTES = 4;
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /** A framing violation after which the byte stream cannot be trusted: close the link. */
 export class FrameError extends Error {
@@ -39,7 +40,7 @@ export type Decoded = { ok: true; value: unknown } | { ok: false; error: string 
 
 /** Reassembles frames from chunks of any size, split or coalesced. */
 export class FrameDecoder {
-  #buffer: Uint8Array = new Uint8Array(0);
+  #buffer: Uint8Array = EMPTY;
   #utf8 = new TextDecoder("utf-8", { fatal: true });
 
   constructor(readonly maxBytes = MAX_FRAME_BYTES) {}
@@ -51,22 +52,23 @@ export class FrameDecoder {
 
   /** Adds received bytes; returns the frames they complete. Throws {@link FrameError}. */
   push(chunk: Uint8Array): Decoded[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk.slice() : concat(this.#buffer, chunk);
+    // The usual chunk holds whole frames and nothing else: it is decoded where it lies, and
+    // only a partial frame at its end is copied (the caller reuses its read buffer).
+    const data = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     const out: Decoded[] = [];
     let offset = 0;
-    while (this.#buffer.length - offset >= HEADER_BYTES) {
-      const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset + offset);
-      const length = view.getUint32(0);
+    while (data.length - offset >= HEADER_BYTES) {
+      const length = new DataView(data.buffer, data.byteOffset + offset).getUint32(0);
       if (length > this.maxBytes) {
         throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxBytes}`);
       }
       if (length === 0) throw new FrameError("empty frame");
-      if (this.#buffer.length - offset < HEADER_BYTES + length) break;
-      const body = this.#buffer.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+      if (data.length - offset < HEADER_BYTES + length) break;
+      const body = data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
       out.push(this.#decodeBody(body));
       offset += HEADER_BYTES + length;
     }
-    this.#buffer = this.#buffer.slice(offset);
+    this.#buffer = offset === data.length ? EMPTY : data.slice(offset);
     return out;
   }
 

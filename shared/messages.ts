@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { encodeFrame } from "./framing.ts";
 import {
   bool,
   count,
@@ -266,9 +267,50 @@ const healthReport = { type: oneOf("AVERIA", "OK") };
 /** AVERIA when the engine fails a check; OK when it answers OK again. */
 export type HealthReport = Infer<typeof healthReport>;
 
-const heartbeat = { type: oneOf("HEARTBEAT") };
-/** Keeps the link alive; Central answers HEARTBEAT too. */
+const beatInterval = optional(num(100, 600_000));
+const heartbeat = { type: oneOf("HEARTBEAT"), interval_ms: beatInterval };
+/**
+ * Keeps the link alive. Monitors beat at the interval Central asks for (in WELCOME and in its
+ * own HEARTBEATs, see {@link heartbeatInterval}); Central answers at most every
+ * {@link HEARTBEAT_ANSWER_MS}, which is enough for a monitor's silence timeout and halves
+ * the writes of a Central serving thousands of links.
+ */
 export type Heartbeat = Infer<typeof heartbeat>;
+
+/** A monitor's HEARTBEAT frame, encoded once: every link sends these bytes every beat. */
+export const HEARTBEAT_FRAME: Uint8Array = encodeFrame({ type: "HEARTBEAT" } satisfies Heartbeat);
+
+const centralBeats = new Map<number, Uint8Array>();
+/** Central's HEARTBEAT frame asking for `intervalMs`, encoded once per interval. */
+export function centralHeartbeatFrame(intervalMs: number): Uint8Array {
+  let frame = centralBeats.get(intervalMs);
+  if (!frame) {
+    frame = encodeFrame({ type: "HEARTBEAT", interval_ms: intervalMs } satisfies Heartbeat);
+    centralBeats.set(intervalMs, frame);
+  }
+  return frame;
+}
+
+/** Central answers a link's heartbeats no more often than this. */
+export const HEARTBEAT_ANSWER_MS = 1200;
+
+/** Heartbeats a second one Central takes before it asks monitors to beat less often. */
+export const HEARTBEATS_PER_S = 2500;
+
+/**
+ * The heartbeat interval Central asks of the monitors of a network of `cps` CPs: a second up
+ * to {@link HEARTBEATS_PER_S} CPs, then longer, so that the beats of ten thousand CPs do not
+ * take Central's (and a fleet simulator's) whole second. A silent link is found within three
+ * intervals; a closed one (crash, kill, Ctrl+C) at once, whatever the size.
+ */
+export function heartbeatInterval(cps: number): number {
+  return 1000 * Math.max(1, Math.ceil(cps / HEARTBEATS_PER_S));
+}
+
+/** How long a monitor beating every `intervalMs` waits for a word from Central. */
+export function centralSilenceMs(intervalMs: number): number {
+  return Math.max(5000, 3 * intervalMs + 2000);
+}
 
 const localCommand = { type: oneOf("PARAR", "ACTIVAR") };
 /** Someone at the CP stops it (out of order) or puts it back in service. */
@@ -302,8 +344,9 @@ const welcome = {
   known: bool,
   state: text(40),
   message: text(300),
+  heartbeat_ms: beatInterval,
 };
-/** Central accepted a registration. */
+/** Central accepted a registration; `heartbeat_ms` is the interval it asks for. */
 export type Welcome = Infer<typeof welcome>;
 
 const refused = { type: oneOf("REFUSED"), reason: text(300) };

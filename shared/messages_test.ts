@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  centralHeartbeatFrame,
+  centralSilenceMs,
+  heartbeatInterval,
+  parseCentralToMonitor,
   parseControlMessage,
   parseMonitorToCentral,
   parseRequestsMessage,
@@ -112,4 +116,23 @@ Deno.test("monitor frames: REGISTER needs a location and a sane price", () => {
   );
   assert.throws(() => parseMonitorToCentral({ ...reg, health: "MEH" }), /field "health"/);
   assert.deepEqual(parseMonitorToCentral({ type: "AVERIA" }), { type: "AVERIA" });
+});
+
+Deno.test("Central asks for slower heartbeats only as its network grows", () => {
+  assert.equal(heartbeatInterval(1), 1000);
+  assert.equal(heartbeatInterval(2500), 1000);
+  assert.equal(heartbeatInterval(2501), 2000);
+  assert.equal(heartbeatInterval(10_000), 4000);
+  assert.equal(centralSilenceMs(1000), 5000);
+  assert.equal(centralSilenceMs(4000), 14_000);
+  const beat = parseCentralToMonitor({ type: "HEARTBEAT", interval_ms: 4000 });
+  assert.deepEqual(beat, { type: "HEARTBEAT", interval_ms: 4000 });
+  assert.throws(
+    () => parseCentralToMonitor({ type: "HEARTBEAT", interval_ms: 5 }),
+    /interval_ms/,
+  );
+  assert.deepEqual(
+    JSON.parse(new TextDecoder().decode(centralHeartbeatFrame(2000).subarray(4))),
+    { type: "HEARTBEAT", interval_ms: 2000 },
+  );
 });
