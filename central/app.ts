@@ -58,6 +58,12 @@ export function latestProgressOnly(effects: Effect[]): Effect[] {
   return effects.filter((e, i) => e.kind !== "progress" || last.get(e.session.session_id) === i);
 }
 
+/** Where Central's memory is: all of it, the JS heap, and buffers outside the heap. */
+function memory(): Record<string, number> {
+  const m = Deno.memoryUsage();
+  return { rss_bytes: m.rss, heap_used_bytes: m.heapUsed, external_bytes: m.external };
+}
+
 /** Central's wiring between its core, its database and Kafka. */
 export class CentralApp {
   readonly network: ChargingNetwork;
@@ -305,7 +311,7 @@ export class CentralApp {
       request_wait_max_ms: req.max,
       loop_delay_p99_ms: loop.p99,
       loop_delay_max_ms: loop.max,
-      rss_bytes: Deno.memoryUsage().rss,
+      ...memory(),
     };
   }
 
