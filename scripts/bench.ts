@@ -217,7 +217,11 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
   }
 }
 
+/** Central's log of the last step that failed. */
+let lastLog = "";
+
 async function step(cps: number, ceiling: number): Promise<StepResult> {
+  let ok = false;
   const prefix = `bench${cps}_${crypto.randomUUID().slice(0, 6)}_`;
   Deno.env.set("EV_TOPIC_PREFIX", prefix);
   const dir = await Deno.makeTempDir({ prefix: "ev-bench-" });
@@ -243,8 +247,11 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
     env: { EV_TOPIC_PREFIX: prefix, EV_LOG_LEVEL: "warn", NO_COLOR: "1" },
     stdin: "null",
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
+  // Central's log stays with the step's files, for when a step goes wrong.
+  const logFile = join(dir, "central.log");
+  void central.stderr.pipeTo((await Deno.create(logFile)).writable).catch(() => {});
   const api = `http://127.0.0.1:${http}`;
   const metrics = async () =>
     (await (await fetch(`${api}/metrics`)).json()) as Record<string, number>;
@@ -342,6 +349,7 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
     for (let i = 6; i <= 10; i++) closes.push(await timed("close", fleetId(i), "DESCONECTADO"));
     const lat = probed.latenciesMs;
     const answered = probed.authorized + probed.denied;
+    ok = true;
     return {
       cps,
       offered_per_s: Math.round(offered),
@@ -367,7 +375,8 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       central.kill("SIGINT");
     } catch { /* gone */ }
     await central.status;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (ok) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    else lastLog = logFile;
   }
 }
 
@@ -383,7 +392,7 @@ for (const n of steps) {
     results.push(await step(n, ceiling));
     console.table([results.at(-1)]);
   } catch (e) {
-    console.error(`step ${n} failed: ${(e as Error).message}`);
+    console.error(`step ${n} failed: ${(e as Error).message} (Central's log: ${lastLog})`);
     break;
   }
 }
