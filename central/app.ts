@@ -85,6 +85,8 @@ export class CentralApp {
   readonly #requestDelay = new Samples();
   /** How late a 100 ms timer runs: the longest time Central could not serve anything. */
   readonly #loopDelay = new Samples();
+  /** How long each database transaction of apply() takes (the event loop waits for it). */
+  readonly #dbWrite = new Samples();
   #loopProbe?: ReturnType<typeof setInterval>;
   /** Called when Central cannot go on (the database refuses writes). */
   onFatal: (why: string) => void = () => {};
@@ -299,6 +301,7 @@ export class CentralApp {
     const lag = this.#lag.summary();
     const req = this.#requestDelay.summary();
     const loop = this.#loopDelay.summary();
+    const db = this.#dbWrite.summary();
     return {
       ...this.#metrics,
       ...this.stats(),
@@ -311,6 +314,8 @@ export class CentralApp {
       request_wait_max_ms: req.max,
       loop_delay_p99_ms: loop.p99,
       loop_delay_max_ms: loop.max,
+      db_write_p99_ms: db.p99,
+      db_write_max_ms: db.max,
       ...memory(),
     };
   }
@@ -320,6 +325,7 @@ export class CentralApp {
     this.#lag.reset();
     this.#requestDelay.reset();
     this.#loopDelay.reset();
+    this.#dbWrite.reset();
   }
 
   /**
@@ -330,7 +336,9 @@ export class CentralApp {
     if (effects.length === 0) return;
     if (this.#failed) throw new Error("the database failed: Central is stopping");
     try {
+      const t0 = performance.now();
       this.db.apply(effects, now);
+      this.#dbWrite.add(Math.round(performance.now() - t0));
     } catch (e) {
       this.#failed = true;
       // The memory already holds the change the database refused (disk full, file gone):

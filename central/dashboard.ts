@@ -121,12 +121,12 @@ export class Dashboard {
   changed(): void {
     this.#dirty = true;
     if (this.#tty || this.#lineTimer !== undefined) return;
-    // Coalesced: one pass over the CPs per 50 ms, however many changes came in between, so
+    // Coalesced: one pass over the CPs per 200 ms, however many changes came in between, so
     // the cost does not grow with the message rate.
     this.#lineTimer = setTimeout(() => {
       this.#lineTimer = undefined;
       this.#printChanges();
-    }, 50);
+    }, 200);
   }
 
   #printChanges(): void {

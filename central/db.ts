@@ -104,6 +104,7 @@ export class CentralDb {
   readonly #saveCp: StatementSync;
   readonly #openSession: StatementSync;
   readonly #progress: StatementSync;
+  readonly #pendingOutbox: StatementSync;
   readonly #closeSession: StatementSync;
   readonly #addEvent: StatementSync;
   readonly #addOutbox: StatementSync;
@@ -142,13 +143,14 @@ export class CentralDb {
       "INSERT OR IGNORE INTO outbox (message_id, msg_key, body, created_at) VALUES (?, ?, ?, ?)",
     );
     this.#delOutbox = this.#db.prepare("DELETE FROM outbox WHERE message_id = ?");
+    this.#pendingOutbox = this.#db.prepare(
+      "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
+    );
   }
 
   /** Control messages not yet acknowledged by Kafka, oldest first. */
   pendingOutbox(limit = 500): OutboxRow[] {
-    return this.#db.prepare(
-      "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
-    ).all(limit) as unknown as OutboxRow[];
+    return this.#pendingOutbox.all(limit) as unknown as OutboxRow[];
   }
 
   /** Forgets messages Kafka has acknowledged. */

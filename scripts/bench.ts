@@ -123,6 +123,8 @@ interface StepResult {
   answer_max_ms: number;
   authorized_share: number;
   central_decision_p99_ms: number;
+  central_loop_delay_max_ms: number;
+  central_db_write_max_ms: number;
   lag_p99_ms: number;
   fault_to_averiado_ms: number;
   close_to_desconectado_ms: number;
@@ -360,6 +362,8 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       answer_max_ms: pct(lat, 1),
       authorized_share: Number((probed.authorized / Math.max(1, answered)).toFixed(2)),
       central_decision_p99_ms: m1.request_wait_p99_ms,
+      central_loop_delay_max_ms: m1.loop_delay_max_ms,
+      central_db_write_max_ms: m1.db_write_max_ms,
       lag_p99_ms: m1.lag_p99_ms,
       fault_to_averiado_ms: Math.max(...faults),
       close_to_desconectado_ms: Math.max(...closes),
