@@ -57,6 +57,7 @@ export const LINK_DEFAULTS: LinkOptions = { heartbeatMs: 1000, timeoutMs: 5000 }
 export class CentralLink {
   #link?: FramedConn;
   #registered = false;
+  #everRegistered = false;
   #stopped = false;
   #health: Health;
   readonly #backoff = new Backoff();
@@ -144,11 +145,16 @@ export class CentralLink {
         else if (msg.type === "WELCOME") {
           follow(msg.heartbeat_ms);
           this.#registered = true;
+          this.#everRegistered = true;
           this.#backoff.reset();
           this.events.up(msg.message);
           // Health may have changed between REGISTER and WELCOME.
           await link.send({ type: this.#health === "OK" ? "OK" : "AVERIA" });
         } else if (msg.type === "REFUSED") {
+          // After a reconnection the refusal is most likely our own previous link, which
+          // Central still holds until its silence timeout: try again, with backoff. A first
+          // registration that is refused (the id is taken, a wrong secret) is final.
+          if (this.#everRegistered) return `Central refused the reconnection: ${msg.reason}`;
           this.events.refused(msg.reason);
           return null;
         } else if (msg.type === "ERROR") {

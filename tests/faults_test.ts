@@ -121,6 +121,24 @@ Deno.test(
 );
 
 Deno.test(
+  "a frozen Central: its monitor gives the link up, keeps trying, and gets back in once Central resumes",
+  E2E,
+  () =>
+    withScenario(async (s) => {
+      const net = await s.network(["CP-01"]);
+      const { central } = net;
+      const monitor = net.cps["CP-01"].monitor;
+      const mark = central.mark();
+      central.signal("SIGSTOP"); // a long pause of Central's host: no FIN, no answers
+      // The monitor gives up after 5 s of silence and reconnects (into the accept queue).
+      await monitor.waitFor(/Central silent for 5000 ms/, 15_000);
+      central.signal("SIGCONT");
+      await central.waitFor(/STATE CP-01 ACTIVADO/, 20_000, mark);
+      assert.ok(monitor.running, "the monitor did not give up: it is still running");
+    }),
+);
+
+Deno.test(
   "a charge goes on while its monitor is lost, and ends normally with its ticket",
   E2E,
   () =>

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { FramedConn } from "../shared/framed_conn.ts";
+import { CentralLink } from "./central_link.ts";
+
+/** A stand-in for Central that answers each connection's REGISTER with the next answer. */
+function fakeCentral(answers: ("WELCOME" | "REFUSED")[]) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const registrations: string[] = [];
+  const links: FramedConn[] = [];
+  const served = (async () => {
+    for (const answer of answers) {
+      const link = new FramedConn(await listener.accept());
+      links.push(link);
+      for await (const frame of link.frames()) {
+        if (!frame.ok || (frame.value as { type: string }).type !== "REGISTER") continue;
+        registrations.push(answer);
+        if (answer === "REFUSED") {
+          await link.send({ type: "REFUSED", reason: "CP X is already connected" });
+        } else {
+          await link.send({
+            type: "WELCOME",
+            cp_id: "X",
+            known: true,
+            state: "ACTIVADO",
+            message: "hi",
+            heartbeat_ms: 1000,
+          });
+          // The first welcome is followed by a lost link, as when Central falls silent.
+          if (links.length === 1) link.close();
+        }
+        break;
+      }
+    }
+  })();
+  const port = (listener.addr as Deno.NetAddr).port;
+  return {
+    port,
+    registrations,
+    async close() {
+      listener.close();
+      for (const l of links) l.close();
+      await served.catch(() => {});
+    },
+  };
+}
+
+const until = async (what: string, check: () => boolean) => {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+Deno.test("a reconnection refused while Central still holds the old link is tried again", async () => {
+  const central = fakeCentral(["WELCOME", "REFUSED", "WELCOME"]);
+  const refusals: string[] = [];
+  const downs: string[] = [];
+  const link = new CentralLink(
+    { host: "127.0.0.1", port: central.port },
+    { cp_id: "X", location: "here", price_eur_kwh: 0.3 },
+    "OK",
+    { up() {}, down: (w) => downs.push(w), refused: (r) => refusals.push(r), notice() {} },
+  );
+  const running = link.run();
+  await until("the third registration", () => central.registrations.length === 3);
+  await until("registered again", () => link.registered);
+  link.stop();
+  await running;
+  await central.close();
+  assert.deepEqual(refusals, [], "never refused for good");
+  assert.ok(downs.some((d) => /refused the reconnection: CP X is already connected/.test(d)));
+});
+
+Deno.test("a first registration that Central refuses is final", async () => {
+  const central = fakeCentral(["REFUSED"]);
+  const refusals: string[] = [];
+  const link = new CentralLink(
+    { host: "127.0.0.1", port: central.port },
+    { cp_id: "X", location: "here", price_eur_kwh: 0.3 },
+    "OK",
+    { up() {}, down() {}, refused: (r) => refusals.push(r), notice() {} },
+  );
+  await link.run(); // returns: no retry after a first refusal
+  await central.close();
+  assert.deepEqual(refusals, ["CP X is already connected"]);
+});
