@@ -137,7 +137,10 @@ async function serve(
         answeredAt = now;
         // The interval asked for grows with the network; the monitor follows the answer.
         const asked = handlers.heartbeatMs();
-        if (asked > beatMs) beatMs = asked; // a slower beat must not be mistaken for silence
+        if (asked > beatMs) {
+          beatMs = asked; // a slower beat must not be mistaken for silence
+          arm();
+        }
         await link.sendFrame(centralHeartbeatFrame(asked));
       } else if (msg.type === "AVERIA" || msg.type === "OK") {
         handlers.health(cpId, msg.type === "AVERIA" ? "KO" : "OK");

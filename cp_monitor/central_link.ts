@@ -126,6 +126,7 @@ export class CentralLink {
       if (intervalMs === undefined || intervalMs === beatMs) return;
       beatMs = intervalMs;
       timeoutMs = Math.max(this.options.timeoutMs, centralSilenceMs(intervalMs));
+      idle.arm(timeoutMs); // the next answer comes a whole new interval later
       clearInterval(beat);
       beat = setInterval(() => void link.sendFrame(HEARTBEAT_FRAME), beatMs);
     };

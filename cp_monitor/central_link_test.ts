@@ -85,3 +85,46 @@ Deno.test("a first registration that Central refuses is final", async () => {
   await central.close();
   assert.deepEqual(refusals, ["CP X is already connected"]);
 });
+
+Deno.test("a slower beat asked in WELCOME is not mistaken for Central's silence", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let answers = 0;
+  let server: FramedConn | undefined;
+  const served = (async () => {
+    server = new FramedConn(await listener.accept());
+    for await (const frame of server.frames()) {
+      if (!frame.ok) continue;
+      const type = (frame.value as { type: string }).type;
+      if (type === "REGISTER") {
+        await server.send({
+          type: "WELCOME",
+          cp_id: "X",
+          known: false,
+          state: "ACTIVADO",
+          message: "hi",
+          heartbeat_ms: 500, // longer than the link's own 300 ms silence timeout below
+        });
+      } else if (type === "HEARTBEAT") {
+        answers++;
+        await server.send({ type: "HEARTBEAT", interval_ms: 500 });
+      }
+    }
+  })();
+  const downs: string[] = [];
+  const link = new CentralLink(
+    { host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+    { cp_id: "X", location: "here", price_eur_kwh: 0.3 },
+    "OK",
+    { up() {}, down: (w) => downs.push(w), refused() {}, notice() {} },
+    { heartbeatMs: 100, timeoutMs: 300 },
+  );
+  const running = link.run();
+  await until("three beats at the slower pace", () => answers >= 3);
+  assert.deepEqual(downs, [], "the link stayed up");
+  assert.ok(link.registered);
+  link.stop();
+  await running;
+  listener.close();
+  server?.close();
+  await served;
+});
