@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
+import { lines } from "../shared/input.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { setLevel } from "../shared/log.ts";
 import { topicNames } from "../shared/topics.ts";
@@ -153,8 +154,7 @@ class FleetProcess {
       stderr: "inherit",
       env: { NO_COLOR: "1" },
     }).spawn();
-    this.#lines = this.child.stdout.pipeThrough(new TextDecoderStream())
-      .pipeThrough(splitLines())[Symbol.asyncIterator]();
+    this.#lines = lines(this.child.stdout);
   }
 
   /** The next JSON line the fleet prints. */
@@ -178,20 +178,6 @@ class FleetProcess {
     await this.child.status;
     clearTimeout(timer);
   }
-}
-
-function splitLines(): TransformStream<string, string> {
-  let pending = "";
-  return new TransformStream({
-    transform(chunk, out) {
-      pending += chunk;
-      let nl;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        out.enqueue(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
-    },
-  });
 }
 
 /** Busy and total jiffies of the whole machine, from /proc/stat. */

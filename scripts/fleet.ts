@@ -73,7 +73,7 @@ export class Fleet {
     linksLost: 0,
   };
   /** Why links were lost, with how often: a healthy run has none. */
-  readonly lostReasons = new Map<string, number>();
+  readonly lostReasons: Record<string, number> = {};
   readonly #pending = new Map<string, Pending>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #producer?: JsonProducer;
@@ -139,7 +139,7 @@ export class Fleet {
           down: (why) => {
             this.counters.linksLost++;
             const reason = why.replace(/F-\d+/g, "<cp>");
-            this.lostReasons.set(reason, (this.lostReasons.get(reason) ?? 0) + 1);
+            this.lostReasons[reason] = (this.lostReasons[reason] ?? 0) + 1;
           },
           refused() {},
           notice() {},
@@ -290,7 +290,7 @@ async function serveControl(fleet: Fleet): Promise<void> {
     if (cmd === "supply") {
       say({ asked: await fleet.requestAll() });
     } else if (cmd === "stats") {
-      say({ stats: fleet.counters, lost: Object.fromEntries(fleet.lostReasons) });
+      say({ stats: fleet.counters, lost: fleet.lostReasons });
     } else if (cmd === "fault" && fleet.engines.has(id)) {
       const at = Date.now();
       await fleet.setFault(id, true);
@@ -302,7 +302,7 @@ async function serveControl(fleet: Fleet): Promise<void> {
       if (fleet.counters.linksLost > 0) {
         console.error(
           `fleet from ${fleet.ids[0]}: ${fleet.counters.linksLost} links lost: ${
-            JSON.stringify(Object.fromEntries(fleet.lostReasons))
+            JSON.stringify(fleet.lostReasons)
           }`,
         );
       }
@@ -353,9 +353,7 @@ if (import.meta.main) {
     const report = setInterval(
       () =>
         console.log(
-          `fleet: ${JSON.stringify(fleet.counters)} ${
-            JSON.stringify(Object.fromEntries(fleet.lostReasons))
-          }`,
+          `fleet: ${JSON.stringify(fleet.counters)} ${JSON.stringify(fleet.lostReasons)}`,
         ),
       5000,
     );

@@ -97,11 +97,16 @@ export async function readLines(
 }
 
 /** Lines typed on stdin (a terminal in its normal, echoing mode, or a pipe), trimmed. */
-export async function* stdinLines(): AsyncGenerator<string> {
+export function stdinLines(): AsyncGenerator<string> {
+  return lines(Deno.stdin.readable);
+}
+
+/** The lines of a byte stream (stdin, a child's stdout), trimmed, until it ends or fails. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let pending = "";
   try {
-    for await (const chunk of Deno.stdin.readable) {
+    for await (const chunk of stream) {
       pending += decoder.decode(chunk, { stream: true });
       let nl;
       while ((nl = pending.indexOf("\n")) >= 0) {

@@ -2,7 +2,6 @@
  * Issue 3: Central's business rules, against the real programs and broker.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import { api, E2E, eventually, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
@@ -139,13 +138,6 @@ Deno.test(
       const session = query(net.db, (db) =>
         db.prepare("SELECT session_id FROM sessions").get()) as Row;
 
-      const kafka = new Kafka({
-        clientId: "forger",
-        brokers: [s.bootstrap],
-        logLevel: logLevel.NOTHING,
-      });
-      const producer = kafka.producer();
-      await producer.connect();
       const forged = (extra: Row) => ({
         value: JSON.stringify({
           type: "TELEMETRY",
@@ -160,18 +152,15 @@ Deno.test(
           ...extra,
         }),
       });
-      try {
-        await producer.send({
-          topic: `${s.env.EV_TOPIC_PREFIX}telemetry_topic`,
-          messages: [
-            forged({ cp_id: "CP-02" }),
-            forged({ driver_id: "MALLORY" }),
-            forged({ session_id: "not-a-session" }),
-          ],
-        });
-      } finally {
-        await producer.disconnect();
-      }
+      await s.produceRaw(
+        "telemetry_topic",
+        [
+          forged({ cp_id: "CP-02" }),
+          forged({ driver_id: "MALLORY" }),
+          forged({ session_id: "not-a-session" }),
+        ],
+        "forger",
+      );
       await net.central.waitFor(/telemetry from CP-02 .* ignored: no running session there/);
       await net.central.waitFor(/telemetry from CP-01 .* ignored: wrong driver MALLORY/);
       await net.central.waitFor(/telemetry from CP-01 .* ignored: not the running session/);

@@ -3,7 +3,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { E2E, eventually, freePort, query, ticketOf, withScenario } from "./harness.ts";
 
 Deno.test(
@@ -88,21 +87,11 @@ Deno.test(
     withScenario(async (s) => {
       const { central, db } = await s.network(["CP-07"], { engineArgs: ["--duration", "2"] });
 
-      const kafka = new Kafka({
-        clientId: "other-client",
-        brokers: [s.bootstrap],
-        logLevel: logLevel.NOTHING,
-      });
-      const producer = kafka.producer();
-      await producer.connect();
-      try {
-        await producer.send({
-          topic: `${s.env.EV_TOPIC_PREFIX}requests_topic`,
-          messages: [{ value: JSON.stringify({ driver_id: "KC-1", cp_id_solicitado: "CP-07" }) }],
-        });
-      } finally {
-        await producer.disconnect();
-      }
+      await s.produceRaw(
+        "requests_topic",
+        [{ value: JSON.stringify({ driver_id: "KC-1", cp_id_solicitado: "CP-07" }) }],
+        "other-client",
+      );
       await central.waitFor(/STATE CP-07 SUMINISTRANDO\s+driver KC-1/);
       const row = await eventually("the session to end", () =>
         query(db, (d) =>

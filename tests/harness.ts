@@ -7,6 +7,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { Kafka, logLevel } from "kafkajs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Broker, freePort, startBroker } from "../scripts/broker.ts";
@@ -295,6 +296,30 @@ export class Scenario {
   }
 
   /** Stops every program (Ctrl+C first). */
+  /**
+   * Sends raw values to one of this scenario's topics as any other Kafka client could: no
+   * validation on the way, so tests can send what our own programs never would.
+   */
+  async produceRaw(
+    topic: "requests_topic" | "telemetry_topic" | "control_topic",
+    messages: { key?: string; value: string }[],
+    clientId = "raw-client",
+  ): Promise<void> {
+    const kafka = new Kafka({ clientId, brokers: [this.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (let i = 0; i < messages.length; i += 100) {
+        await producer.send({
+          topic: `${this.env.EV_TOPIC_PREFIX}${topic}`,
+          messages: messages.slice(i, i + 100),
+        });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
   }

@@ -4,7 +4,6 @@
  * is logged once, and changes nothing about any CP.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import { E2E, query, withScenario } from "./harness.ts";
 import { isError, RawClient } from "./raw_tcp.ts";
 
@@ -139,14 +138,6 @@ Deno.test(
       const driver = await s.driver("D1", ["CP-01"]);
       await driver.waitFor(/^CHARGING CP-01: 0\.0[2-9]/);
       const session = query(net.db, (d) => d.prepare("SELECT * FROM sessions").get()) as Row;
-      const prefix = s.env.EV_TOPIC_PREFIX;
-      const kafka = new Kafka({
-        clientId: "hostile",
-        brokers: [s.bootstrap],
-        logLevel: logLevel.NOTHING,
-      });
-      const producer = kafka.producer();
-      await producer.connect();
       const now = Date.now();
       const telemetry = (extra: Row) =>
         JSON.stringify({
@@ -161,34 +152,31 @@ Deno.test(
           seq: 1,
           ...extra,
         });
-      try {
-        await producer.send({
-          topic: `${prefix}requests_topic`,
-          messages: [
-            "not json",
-            "{}",
-            '{"driver_id":"D2"}',
-            '{"driver_id":5,"cp_id_solicitado":"CP-01"}',
-            "[]",
-            "null",
-          ]
-            .map((value) => ({ value })),
-        });
-        await producer.send({
-          topic: `${prefix}telemetry_topic`,
-          messages: [
-            telemetry({ consumo_kwh: -5 }),
-            telemetry({ consumo_kwh: "lots" }),
-            telemetry({ seq: 1 }), // stale: older than what was applied
-            telemetry({ seq: 1_000_000, consumo_kwh: 0.0001 }), // decreasing kWh
-            telemetry({ type: "SUPPLY_END", reason: "COMPLETED", driver_id: "MALLORY" }), // forged end
-            telemetry({ type: "SUPPLY_END", reason: "COMPLETED", session_id: "someone-else" }),
-            telemetry({ type: "SUPPLY_END", reason: "NOT_A_REASON" }),
-          ].map((value) => ({ value })),
-        });
-      } finally {
-        await producer.disconnect();
-      }
+      await s.produceRaw(
+        "requests_topic",
+        [
+          "not json",
+          "{}",
+          '{"driver_id":"D2"}',
+          '{"driver_id":5,"cp_id_solicitado":"CP-01"}',
+          "[]",
+          "null",
+        ].map((value) => ({ value })),
+        "hostile",
+      );
+      await s.produceRaw(
+        "telemetry_topic",
+        [
+          telemetry({ consumo_kwh: -5 }),
+          telemetry({ consumo_kwh: "lots" }),
+          telemetry({ seq: 1 }), // stale: older than what was applied
+          telemetry({ seq: 1_000_000, consumo_kwh: 0.0001 }), // decreasing kWh
+          telemetry({ type: "SUPPLY_END", reason: "COMPLETED", driver_id: "MALLORY" }), // forged end
+          telemetry({ type: "SUPPLY_END", reason: "COMPLETED", session_id: "someone-else" }),
+          telemetry({ type: "SUPPLY_END", reason: "NOT_A_REASON" }),
+        ].map((value) => ({ value })),
+        "hostile",
+      );
       await net.central.waitFor(/supply_end from CP-01 .* ignored: not the running session/);
       const skipped = () => net.central.output.filter((l) => /skipped|ignored/.test(l)).length;
       await (async () => {
