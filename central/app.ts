@@ -58,10 +58,18 @@ export function latestProgressOnly(effects: Effect[]): Effect[] {
   return effects.filter((e, i) => e.kind !== "progress" || last.get(e.session.session_id) === i);
 }
 
-/** Where Central's memory is: all of it, the JS heap, and buffers outside the heap. */
+/**
+ * Where Central's memory is: all of it, the JS heap (what V8 holds, and what of it is in
+ * use: the rest is garbage not yet collected), and buffers outside the heap.
+ */
 function memory(): Record<string, number> {
   const m = Deno.memoryUsage();
-  return { rss_bytes: m.rss, heap_used_bytes: m.heapUsed, external_bytes: m.external };
+  return {
+    rss_bytes: m.rss,
+    heap_total_bytes: m.heapTotal,
+    heap_used_bytes: m.heapUsed,
+    external_bytes: m.external,
+  };
 }
 
 /** Central's wiring between its core, its database and Kafka. */

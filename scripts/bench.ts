@@ -222,7 +222,7 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       "run",
       "--quiet",
       ...(values.profile ? [`--inspect=127.0.0.1:${inspect}`] : []),
-      ...p.permissions,
+      ...p.flags,
       join(ROOT, p.entry),
       String(port),
       bootstrap!,

@@ -35,7 +35,7 @@ for (const target of targets) {
     const args = [
       "compile",
       "--quiet",
-      ...p.permissions,
+      ...p.flags,
       ...(target ? ["--target", target] : []),
       "--output",
       output,

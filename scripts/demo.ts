@@ -88,7 +88,7 @@ const DEMO_TOKEN = "demo";
 
 function commandLine(program: ProgramName, args: string[]): string[] {
   const p = PROGRAMS[program];
-  return [Deno.execPath(), "run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args];
+  return [Deno.execPath(), "run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args];
 }
 const programs: { name: string; program: ProgramName; args: string[] }[] = [
   {

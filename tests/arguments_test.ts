@@ -9,13 +9,25 @@ import { freePort, ROOT } from "./harness.ts";
 async function run(program: ProgramName, args: string[]) {
   const p = PROGRAMS[program];
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args],
+    args: ["run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args],
     env: { NO_COLOR: "1" },
     stdin: "null",
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
+
+Deno.test("deno.json's tasks run each program with the flags of the tests and binaries", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  const task = { central: "central", monitor: "cp_monitor", engine: "cp_engine", driver: "driver" };
+  for (const [name, p] of Object.entries(PROGRAMS)) {
+    assert.equal(
+      tasks[task[name as ProgramName]],
+      ["deno run", ...p.flags, p.entry].join(" "),
+      `the ${name} task`,
+    );
+  }
+});
 
 Deno.test("--help names the program and its arguments, and exits 0", async () => {
   for (const [name, p] of Object.entries(PROGRAMS)) {

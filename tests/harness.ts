@@ -201,7 +201,7 @@ export class Scenario {
     const p = PROGRAMS[program];
     const proc = new Proc(
       name,
-      ["run", "--quiet", ...p.permissions, join(ROOT, p.entry), ...args],
+      ["run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args],
       this.env,
       this.dir,
       wrap,

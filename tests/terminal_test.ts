@@ -30,7 +30,7 @@ Deno.test({
       const command = [
         `cd '${s.dir}' &&`,
         `EV_TOPIC_PREFIX=${s.env.EV_TOPIC_PREFIX}`,
-        `'${Deno.execPath()}' run --quiet ${p.permissions.join(" ")} '${join(ROOT, p.entry)}'`,
+        `'${Deno.execPath()}' run --quiet ${p.flags.join(" ")} '${join(ROOT, p.entry)}'`,
         `${s.bootstrap} D1 --cp CP-01`,
       ].join(" ");
       await tmux(socket, "new-session", "-d", "-s", "drv", "-x", "120", "-y", "24", command);
