@@ -12,6 +12,7 @@ import {
   logLevel,
   Partitioners,
   type Producer,
+  type TopicPartitionOffset,
 } from "kafkajs";
 import "./kafkajs_warnings.ts";
 import { errorText, type Logger, logger } from "./log.ts";
@@ -117,10 +118,21 @@ export interface ConsumerOptions {
   fromBeginning: boolean;
   /** Handles a batch of records; they are committed once it resolves. */
   onBatch: (records: KafkaRecord[]) => Promise<void> | void;
+  /** Runs before offsets are committed: what must be stored before Kafka forgets records. */
+  beforeCommit?: () => Promise<void>;
   /** Called after every fetch (even an empty one): a sign that Kafka is reachable. */
   onFetch?: () => void;
   log?: Logger;
 }
+
+/**
+ * How often a consumer commits the offsets it has handled. kafkajs would commit after every
+ * batch, in its fetch loop: a round trip to the broker (tens of milliseconds when it is
+ * busy) before the next fetch, that a driver's request arriving meanwhile waits out. A
+ * timer commits outside the loop instead. What is handled but not yet committed is read
+ * again after a crash: every receiver drops duplicates (by message id, or by sequence).
+ */
+export const COMMIT_EVERY_MS = 1000;
 
 /** A running consumer. */
 export interface RunningConsumer {
@@ -139,6 +151,26 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
   const log = opts.log ?? kafkaLog;
   let stopped = false;
   let current: Consumer | undefined;
+
+  // Per topic-partition, the offset after the last handled record, until committed.
+  let handled = new Map<string, TopicPartitionOffset>();
+  let committing: Promise<void> | undefined;
+  const commit = (consumer: Consumer): Promise<void> => {
+    if (committing || handled.size === 0) return committing ?? Promise.resolve();
+    const offsets = handled;
+    handled = new Map();
+    committing = (async () => {
+      await opts.beforeCommit?.();
+      await consumer.commitOffsets([...offsets.values()]);
+    })()
+      .catch((e) => {
+        log.debug(`consumer ${opts.groupId} could not commit (${errorText(e)}); will retry`);
+        for (const [key, o] of offsets) if (!handled.has(key)) handled.set(key, o);
+      })
+      .finally(() => (committing = undefined));
+    return committing;
+  };
+  let commitTimer: ReturnType<typeof setInterval> | undefined;
 
   const launch = async (): Promise<{ consumer: Consumer; ready: Promise<void> }> => {
     const consumer = opts.kafka.consumer({
@@ -169,17 +201,26 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
     await consumer.connect();
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
     await consumer.run({
+      autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
         const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
         await opts.onBatch(records);
+        handled.set(`${batch.topic}/${batch.partition}`, {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: String(BigInt(batch.lastOffset()) + 1n),
+        });
         await heartbeat();
       },
     });
+    clearInterval(commitTimer);
+    commitTimer = setInterval(() => void commit(consumer), COMMIT_EVERY_MS);
     return { consumer, ready };
   };
 
   const relaunch = async (dead: Consumer) => {
+    clearInterval(commitTimer);
     await dead.disconnect().catch(() => {});
     while (!stopped) {
       await new Promise((r) => setTimeout(r, 2000));
@@ -200,7 +241,12 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
   return {
     async stop() {
       stopped = true;
-      await current?.disconnect();
+      clearInterval(commitTimer);
+      if (current) {
+        await committing;
+        await commit(current);
+        await current.disconnect();
+      }
     },
   };
 }
