@@ -104,6 +104,8 @@ export class CentralDb {
   readonly #saveCp: StatementSync;
   readonly #openSession: StatementSync;
   readonly #progress: StatementSync;
+  /** Each running session's rowid: progress is written in table order, page after page. */
+  readonly #rowOf = new Map<string, number>();
   readonly #pendingOutbox: StatementSync;
   readonly #closeSession: StatementSync;
   readonly #addEvent: StatementSync;
@@ -130,7 +132,7 @@ export class CentralDb {
     );
     this.#progress = this.#db.prepare(
       `UPDATE sessions SET consumo_kwh = ?, importe_eur = ?, last_seq = ?, updated_at = ?
-       WHERE session_id = ? AND status = 'RUNNING'`,
+       WHERE rowid = ? AND session_id = ? AND status = 'RUNNING'`,
     );
     this.#closeSession = this.#db.prepare(
       `UPDATE sessions SET status = ?, consumo_kwh = ?, importe_eur = ?, ended_at = ?,
@@ -206,16 +208,43 @@ export class CentralDb {
   /** Sessions left RUNNING (by a previous run that stopped or crashed). */
   loadRunningSessions(now: number): RunningSession[] {
     const rows = this.#db.prepare(
-      `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, consumo_kwh, importe_eur,
-         last_seq, started_at FROM sessions WHERE status = 'RUNNING'`,
-    ).all() as unknown as Omit<RunningSession, "last_seen_at">[];
+      `SELECT rowid, session_id, request_id, cp_id, driver_id, price_eur_kwh, consumo_kwh,
+         importe_eur, last_seq, started_at FROM sessions WHERE status = 'RUNNING'`,
+    ).all() as unknown as (Omit<RunningSession, "last_seen_at"> & { rowid: number })[];
     // The watchdog counts from now: the supply gets a full timeout to prove it is alive.
-    return rows.map((r) => ({ ...r, last_seen_at: now }));
+    return rows.map(({ rowid, ...r }) => {
+      this.#rowOf.set(r.session_id, rowid);
+      return { ...r, last_seen_at: now };
+    });
+  }
+
+  /**
+   * Running sessions in the order of their rows, without those already closed: progress
+   * written in that order, in chunks, dirties each page of the table once.
+   */
+  inStorageOrder(sessions: RunningSession[]): RunningSession[] {
+    const rows: [number, RunningSession][] = [];
+    for (const s of sessions) {
+      const row = this.#rowOf.get(s.session_id);
+      if (row !== undefined) rows.push([row, s]);
+    }
+    return rows.sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  }
+
+  /** Writes the latest telemetry totals of running sessions, in one transaction. */
+  saveProgress(sessions: RunningSession[]): void {
+    this.#transaction(() => sessions.forEach((s) => this.#writeProgress(s)));
+  }
+
+  #writeProgress(s: RunningSession): void {
+    const row = this.#rowOf.get(s.session_id);
+    if (row === undefined) return; // closed since
+    this.#progress.run(s.consumo_kwh, s.importe_eur, s.last_seq, s.last_seen_at, row, s.session_id);
   }
 
   /**
    * Writes the persistent effects of one batch in a single transaction, with the control
-   * messages they send into the outbox.
+   * messages they send into the outbox. Progress is not among them: see {@link saveProgress}.
    */
   apply(effects: Effect[], now: number): void {
     if (!effects.some((e) => e.kind !== "log")) return;
@@ -247,7 +276,7 @@ export class CentralDb {
       }
       case "open_session": {
         const s = e.session;
-        this.#openSession.run(
+        const { lastInsertRowid } = this.#openSession.run(
           s.session_id,
           s.request_id,
           s.cp_id,
@@ -256,13 +285,11 @@ export class CentralDb {
           s.started_at,
           now,
         );
+        this.#rowOf.set(s.session_id, Number(lastInsertRowid));
         return;
       }
-      case "progress": {
-        const s = e.session;
-        this.#progress.run(s.consumo_kwh, s.importe_eur, s.last_seq, now, s.session_id);
-        return;
-      }
+      case "progress":
+        return this.#writeProgress(e.session);
       case "close_session": {
         const t: Ticket = e.ticket;
         this.#closeSession.run(
@@ -274,6 +301,7 @@ export class CentralDb {
           t.reason,
           t.session_id,
         );
+        this.#rowOf.delete(t.session_id);
         return;
       }
       case "event": {
