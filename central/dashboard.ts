@@ -86,6 +86,7 @@ export class Dashboard {
   readonly #lastStates = new Map<string, string>();
   #timer?: ReturnType<typeof setInterval>;
   #dirty = true;
+  #stopped = false;
   #lineTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
@@ -120,7 +121,7 @@ export class Dashboard {
   /** Something changed: redraw soon (terminal), or print the CPs whose state changed. */
   changed(): void {
     this.#dirty = true;
-    if (this.#tty || this.#lineTimer !== undefined) return;
+    if (this.#stopped || this.#tty || this.#lineTimer !== undefined) return;
     // Coalesced: one pass over the CPs per 200 ms, however many changes came in between, so
     // the cost does not grow with the message rate.
     this.#lineTimer = setTimeout(() => {
@@ -158,13 +159,20 @@ export class Dashboard {
     Deno.stdout.writeSync(new TextEncoder().encode(text));
   }
 
-  /** Stops redrawing and gives the terminal back. */
-  stop(): void {
+  /**
+   * Stops redrawing and gives the terminal back. `show: false` drops the changes not yet
+   * printed: after a failed write, memory holds what the database refused.
+   */
+  stop({ show = true } = {}): void {
+    if (this.#stopped) return;
     clearInterval(this.#timer);
+    this.#timer = undefined;
     if (this.#lineTimer !== undefined) {
       clearTimeout(this.#lineTimer);
-      this.#printChanges();
+      this.#lineTimer = undefined;
+      if (show) this.#printChanges();
     }
+    this.#stopped = true;
     if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode("\x1b[?25h\n"));
   }
 }

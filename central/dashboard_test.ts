@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderBoard, stateText } from "./dashboard.ts";
+import { Dashboard, renderBoard, stateText } from "./dashboard.ts";
 import type { ChargingPoint } from "./network.ts";
 
 const cp = (id: string, extra: Partial<ChargingPoint> = {}): ChargingPoint => ({
@@ -61,4 +61,23 @@ Deno.test("a network larger than the screen is summed up above the rows that fit
   assert.equal(lines.length, 2 + 20, "summary + header + rule + 19 rows");
   assert.equal(lines[0], "1000 CPs: 900 ACTIVADO · 100 AVERIADO (981 not shown)");
   assert.match(lines.at(-1)!, /^CP-0018 /);
+});
+
+Deno.test("a dashboard stopped without showing drops the changes not yet printed", () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => printed.push(line);
+  try {
+    const cps = [cp("CP-01")];
+    const shown = new Dashboard("t", () => cps);
+    shown.changed();
+    shown.stop();
+    const dropped = new Dashboard("t", () => cps);
+    dropped.changed();
+    dropped.stop({ show: false });
+    dropped.changed();
+    assert.deepEqual(printed, ["STATE CP-01 ACTIVADO"], "only the first dashboard printed");
+  } finally {
+    console.log = log;
+  }
 });

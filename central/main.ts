@@ -11,6 +11,7 @@ import { readLines, restoreTerminal } from "../shared/input.ts";
 import { createKafka, ensureTopics } from "../shared/kafka.ts";
 import { errorText, logger, setSink } from "../shared/log.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
+import { openFilesLimit } from "../shared/open_files.ts";
 import { topicNames } from "../shared/topics.ts";
 import { CentralApp } from "./app.ts";
 import { Dashboard } from "./dashboard.ts";
@@ -19,6 +20,9 @@ import { startHttp } from "./http_api.ts";
 import { startMonitorServer } from "./monitor_server.ts";
 import { COMMAND_HELP, parseOperatorLine } from "./operator.ts";
 import { cpView } from "./views.ts";
+
+/** Open files kept for the database, Kafka, the HTTP API and its clients: never monitor links. */
+const FILES_KEPT_FREE = 256;
 
 /** The HTTP API's port when none is given. */
 export const DEFAULT_HTTP_PORT = 8080;
@@ -100,10 +104,6 @@ const app = new CentralApp(db, topics, {
   requestTimeoutMs: config.requestTimeoutMs,
   telemetryTimeoutMs: config.telemetryTimeoutMs,
 });
-app.onFatal = (why) => {
-  console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);
-  void shutdown(1, "database failure");
-};
 
 function fatal(what: string, e: unknown): Promise<never> {
   const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
@@ -113,9 +113,11 @@ function fatal(what: string, e: unknown): Promise<never> {
 
 let server: FramedServer | undefined;
 try {
+  const files = openFilesLimit();
   server = startMonitorServer(config.port, app.monitorHandlers(config.auth), {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
+    maxLinks: files === undefined ? undefined : Math.max(1, files - FILES_KEPT_FREE),
   });
 } catch (e) {
   await fatal(`cannot listen on port ${config.port}`, e);
@@ -165,6 +167,12 @@ const dashboard = new Dashboard(
 if (dashboard.fullScreen) setSink((r) => dashboard.log(r));
 app.subscribe(() => dashboard.changed());
 onShutdown("dashboard", () => dashboard.stop());
+app.onFatal = (why) => {
+  // Memory holds the change the database refused: the dashboard must not show it.
+  dashboard.stop({ show: false });
+  console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);
+  void shutdown(1, "database failure");
+};
 
 try {
   const kafka = createKafka(brokerText, "ev-central");

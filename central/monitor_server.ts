@@ -55,6 +55,8 @@ export interface MonitorServerOptions {
   heartbeatTimeoutMs: number;
   /** A new connection must register within this time. */
   registerTimeoutMs: number;
+  /** Monitor links served at once (default: no limit). */
+  maxLinks?: number;
 }
 
 /** Starts Central's monitor server on `port`. */
@@ -69,7 +71,7 @@ export function startMonitorServer(
     hostname,
     (link, ioLag) => serve(link, handlers, options, ioLag),
     log,
-    true,
+    { measureIoLag: true, maxLinks: options.maxLinks },
   );
 }
 

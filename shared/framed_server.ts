@@ -9,10 +9,25 @@ import { FrameError } from "./framing.ts";
 import { IoLag } from "./io_lag.ts";
 import { errorText, type Logger } from "./log.ts";
 
+/** Options of a {@link FramedServer}. */
+export interface FramedServerOptions {
+  /** Measure how late this process reads its sockets, for `serve`'s `ioLag`. */
+  measureIoLag?: boolean;
+  /**
+   * Links served at once; more connections wait in the kernel's queue until one closes.
+   * Each link is an open file: a process out of them cannot accept anything, and Deno's
+   * HTTP server dies of it (denoland/deno#10148), so a herd of reconnecting monitors must
+   * not take the last ones.
+   */
+  maxLinks?: number;
+}
+
 /** A listening server. */
 export class FramedServer {
   readonly #listener: Deno.TcpListener;
   readonly #links = new Set<FramedConn>();
+  readonly #maxLinks: number;
+  #slotFreed?: () => void;
   #closed = false;
   #ioLag?: IoLag;
 
@@ -25,8 +40,9 @@ export class FramedServer {
     hostname: string,
     readonly serve: (link: FramedConn, ioLag: () => number) => Promise<void>,
     readonly log: Logger,
-    measureIoLag = false,
+    { measureIoLag = false, maxLinks = Infinity }: FramedServerOptions = {},
   ) {
+    this.#maxLinks = maxLinks;
     this.#listener = Deno.listen({ port, hostname, transport: "tcp" });
     if (measureIoLag) {
       void IoLag.start().then((lag) => this.#closed ? lag.stop() : (this.#ioLag = lag));
@@ -44,8 +60,26 @@ export class FramedServer {
     return (this.#listener.addr as Deno.NetAddr).port;
   }
 
+  /** Links open now. */
+  get links(): number {
+    return this.#links.size;
+  }
+
   async #accept(): Promise<void> {
+    let full = false;
     while (!this.#closed) {
+      if (this.#links.size >= this.#maxLinks) {
+        if (!full) {
+          this.log.warn(
+            `${this.#links.size} links open, the most this process can hold: new connections ` +
+              "wait until one closes (raise the open files limit, ulimit -n, to serve more)",
+          );
+        }
+        full = true;
+        await new Promise<void>((r) => (this.#slotFreed = r));
+        continue;
+      }
+      full = false;
       let conn: Deno.TcpConn;
       try {
         conn = await this.#listener.accept();
@@ -62,6 +96,8 @@ export class FramedServer {
         .finally(() => {
           link.close();
           this.#links.delete(link);
+          this.#slotFreed?.();
+          this.#slotFreed = undefined;
         });
     }
   }
@@ -71,6 +107,7 @@ export class FramedServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener.close();
+    this.#slotFreed?.();
     this.#ioLag?.stop();
     for (const link of this.#links) link.close();
   }
