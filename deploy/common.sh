@@ -7,8 +7,9 @@ EV_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 EV_ROOT="$(cd "$EV_DIR/.." && pwd)"
 
 declare -A EV_ENTRY=([EV_Central]=central/main.ts [EV_CP_M]=cp_monitor/main.ts [EV_CP_E]=cp_engine/main.ts [EV_Driver]=driver/main.ts)
-declare -A EV_PERMS=(
-  [EV_Central]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write"
+# The flags of scripts/programs.ts (tests/arguments_test.ts checks they agree).
+declare -A EV_FLAGS=(
+  [EV_Central]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write --v8-flags=--max-old-space-size=1024,--max-semi-space-size=16"
   [EV_CP_M]="--allow-net --allow-env"
   [EV_CP_E]="--allow-net --allow-env --allow-sys=hostname,osRelease"
   [EV_Driver]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write"
@@ -24,7 +25,7 @@ ev_command() {
     # shellcheck source=../scripts/ensure-deno.sh
     source "$EV_ROOT/scripts/ensure-deno.sh" >&2
     echo "$(command -v deno)"; echo run; echo --quiet
-    for p in ${EV_PERMS[$name]}; do echo "$p"; done
+    for p in ${EV_FLAGS[$name]}; do echo "$p"; done
     echo "$EV_ROOT/${EV_ENTRY[$name]}"
     return
   fi

@@ -29,6 +29,14 @@ Deno.test("deno.json's tasks run each program with the flags of the tests and bi
   }
 });
 
+Deno.test("the deploy scripts run each program from source with the same flags", async () => {
+  const script = await Deno.readTextFile(join(ROOT, "deploy", "common.sh"));
+  for (const p of Object.values(PROGRAMS)) {
+    const line = new RegExp(`^\\s*\\[${p.binary}\\]="([^"]*)"`, "m").exec(script);
+    assert.equal(line?.[1], p.flags.join(" "), p.binary);
+  }
+});
+
 Deno.test("--help names the program and its arguments, and exits 0", async () => {
   for (const [name, p] of Object.entries(PROGRAMS)) {
     const r = await run(name as ProgramName, ["--help"]);
