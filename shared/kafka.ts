@@ -45,7 +45,12 @@ export function createKafka(broker: string, clientId: string): Kafka {
   });
 }
 
-/** Creates the topics that do not exist yet and waits until they have leaders. */
+/**
+ * Creates the topics that do not exist yet and waits until they have leaders. Any program
+ * may be the first to start on a fresh broker, and several may race to create the topics:
+ * a topic another one is creating is waited for too (kafkajs would otherwise refuse to
+ * subscribe to it: "This server does not host this topic-partition").
+ */
 export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -53,11 +58,13 @@ export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
-    await admin.createTopics({
+    const created = await admin.createTopics({
       topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
       waitForLeaders: true,
     });
-    kafkaLog.info(`created topics ${missing.join(", ")}`);
+    if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
+    // kafkajs retries this while the partitions are still without a leader.
+    else await admin.fetchTopicMetadata({ topics: missing });
   } finally {
     await admin.disconnect();
   }
@@ -116,7 +123,7 @@ export interface ConsumerOptions {
   topics: string[];
   /** Where a new group starts: the oldest message (true) or only new ones (false). */
   fromBeginning: boolean;
-  /** Handles a batch of records; they are committed once it resolves. */
+  /** Handles a batch of records; they are committed (see COMMIT_EVERY_MS) once it resolves. */
   onBatch: (records: KafkaRecord[]) => Promise<void> | void;
   /** Runs before offsets are committed: what must be stored before Kafka forgets records. */
   beforeCommit?: () => Promise<void>;
@@ -140,8 +147,9 @@ export interface RunningConsumer {
 }
 
 /**
- * Subscribes and runs a consumer. Resolves once the group is joined and the first fetch has
- * returned, so offsets are resolved: a message produced after that is never missed.
+ * Subscribes and runs a consumer, creating its topics if they do not exist yet. Resolves once
+ * the group is joined and the first fetch has returned, so offsets are resolved: a message
+ * produced after that is never missed.
  *
  * kafkajs restarts a crashed consumer itself, except after errors it deems final (e.g. no
  * group coordinator while the broker is down); then this supervisor builds a new consumer,
@@ -236,6 +244,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
     }
   };
 
+  await ensureTopics(opts.kafka, opts.topics);
   const first = await launch();
   await first.ready;
   return {

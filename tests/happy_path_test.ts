@@ -103,3 +103,22 @@ Deno.test(
       assert.ok((row.consumo_kwh as number) > 0);
     }),
 );
+
+Deno.test(
+  "an engine started on a fresh broker before Central ever ran comes up, then serves a charge",
+  E2E,
+  () =>
+    withScenario(async (s) => {
+      // PC3 may well start first: no topic exists yet, and the engine must not give up.
+      const enginePort = freePort();
+      const engine = await s.engine(enginePort, ["--duration", "3"]);
+      const centralPort = freePort();
+      const central = await s.central(centralPort, join(s.dir, "central.db"));
+      await s.monitor(enginePort, centralPort, "CP-01");
+      await central.waitFor(/STATE CP-01 ACTIVADO/);
+      const driver = await s.driver("D-1", ["CP-01"]);
+      assert.equal((await driver.exit(60_000)).code, 0);
+      assert.ok(driver.output.some((l) => /^TICKET CP-01: ENDED \(COMPLETED\)/.test(l)));
+      assert.ok(engine.running, "the engine is still running");
+    }),
+);
