@@ -90,7 +90,7 @@ export class CentralApp {
   readonly #requestDelay = new Samples();
   /** How late a 100 ms timer runs: the longest time Central could not serve anything. */
   readonly #loopDelay = new Samples();
-  /** How long each database transaction of apply() takes (the event loop waits for it). */
+  /** How long each database transaction takes (apply, saved progress): the loop waits for it. */
   readonly #dbWrite = new Samples();
   #loopProbe?: ReturnType<typeof setInterval>;
   /** Called when Central cannot go on (the database refuses writes). */

@@ -244,7 +244,8 @@ export class CentralDb {
 
   /**
    * Writes the persistent effects of one batch in a single transaction, with the control
-   * messages they send into the outbox. Progress is not among them: see {@link saveProgress}.
+   * messages they send into the outbox. Central keeps telemetry progress out of them and
+   * writes it with {@link saveProgress}, in table order.
    */
   apply(effects: Effect[], now: number): void {
     if (!effects.some((e) => e.kind !== "log")) return;

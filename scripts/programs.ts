@@ -1,6 +1,7 @@
 /**
- * The four programs: entry point, binary name and the flags each needs (permissions, heap) — one list
- * for the tests, the demo and `deno task compile`, so they all run the same thing.
+ * The four programs: entry point, binary name and the flags each needs (permissions, heap):
+ * one list for the tests, the demo, the bench and `deno task compile`, so they all run the
+ * same thing (deno.json's tasks and deploy/common.sh repeat it; a test checks they agree).
  *
  * @module
  */
