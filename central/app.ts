@@ -8,6 +8,7 @@
  */
 import type { Kafka } from "kafkajs";
 import {
+  type ConsumerOptions,
   JsonProducer,
   type KafkaRecord,
   type RunningConsumer,
@@ -118,7 +119,7 @@ export class CentralApp {
     await this.#producer.connect();
     // Requests and telemetry have consumers of their own, so that a decision never waits
     // behind a second's worth of telemetry from thousands of CPs.
-    const consume = (topic: string, group: string, onFetch?: () => void) =>
+    const consume = (topic: string, group: string, more: Partial<ConsumerOptions> = {}) =>
       startConsumer({
         kafka,
         groupId: group,
@@ -127,16 +128,16 @@ export class CentralApp {
         // sent before Central ever started are read too, and denied as EXPIRED if too old.
         fromBeginning: true,
         onBatch: (records) => this.#onRecords(records),
-        onFetch,
-        beforeCommit: () => this.saveProgress(),
+        ...more,
       });
     this.#consumers = await Promise.all([
       consume(this.topics.requests, `${groupId}-requests`),
-      consume(
-        this.topics.telemetry,
-        `${groupId}-telemetry`,
-        () => (this.#lastFetchAt = Date.now()),
-      ),
+      // Telemetry is committed once a second, after the progress it brought is stored.
+      consume(this.topics.telemetry, `${groupId}-telemetry`, {
+        onFetch: () => (this.#lastFetchAt = Date.now()),
+        beforeCommit: () => this.saveProgress(),
+        commitPeriodically: true,
+      }),
     ]);
     this.#lastFetchAt = Date.now();
     this.#watchdog = setInterval(() => this.#tick(), 1000);

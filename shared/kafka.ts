@@ -123,20 +123,29 @@ export interface ConsumerOptions {
   topics: string[];
   /** Where a new group starts: the oldest message (true) or only new ones (false). */
   fromBeginning: boolean;
-  /** Handles a batch of records; they are committed (see COMMIT_EVERY_MS) once it resolves. */
+  /** Handles a batch of records; they are committed once it resolves (see COMMIT_EVERY_MS). */
   onBatch: (records: KafkaRecord[]) => Promise<void> | void;
   /** Runs before offsets are committed: what must be stored before Kafka forgets records. */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Commit only every COMMIT_EVERY_MS instead of right after each batch: for a consumer
+   * whose `beforeCommit` is worth doing once for many batches.
+   */
+  commitPeriodically?: boolean;
   /** Called after every fetch (even an empty one): a sign that Kafka is reachable. */
   onFetch?: () => void;
   log?: Logger;
 }
 
 /**
- * How often a consumer commits the offsets it has handled. kafkajs would commit after every
- * batch, in its fetch loop: a round trip to the broker (tens of milliseconds when it is
- * busy) before the next fetch, that a driver's request arriving meanwhile waits out. A
- * timer commits outside the loop instead. What is handled but not yet committed is read
+ * kafkajs commits after every batch inside its fetch loop: a round trip to the broker (tens
+ * of milliseconds when it is busy) before the next fetch, that a driver's request arriving
+ * meanwhile waits out. Consumers here commit outside that loop: right after each batch
+ * without holding up the next fetch (batches handled during a commit go in the next one),
+ * or every COMMIT_EVERY_MS with `commitPeriodically`; a commit that failed is tried again
+ * at that period. Prompt commits matter to a consumer that starts from the latest offset
+ * (a driver): one that is rebuilt after a broker outage resumes from its committed offset,
+ * so a ticket sent meanwhile is not skipped. What is handled but not yet committed is read
  * again after a crash: every receiver drops duplicates (by message id, or by sequence).
  */
 export const COMMIT_EVERY_MS = 1000;
@@ -167,15 +176,20 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
     if (committing || handled.size === 0) return committing ?? Promise.resolve();
     const offsets = handled;
     handled = new Map();
+    let done = false;
     committing = (async () => {
       await opts.beforeCommit?.();
       await consumer.commitOffsets([...offsets.values()]);
+      done = true;
     })()
       .catch((e) => {
         log.debug(`consumer ${opts.groupId} could not commit (${errorText(e)}); will retry`);
         for (const [key, o] of offsets) if (!handled.has(key)) handled.set(key, o);
       })
-      .finally(() => (committing = undefined));
+      .finally(() => {
+        committing = undefined;
+        if (done && !opts.commitPeriodically && !stopped) void commit(consumer);
+      });
     return committing;
   };
   let commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -219,6 +233,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
           partition: batch.partition,
           offset: String(BigInt(batch.lastOffset()) + 1n),
         });
+        if (!opts.commitPeriodically) void commit(consumer);
         await heartbeat();
       },
     });
