@@ -27,6 +27,7 @@ import type { CentralDb } from "./db.ts";
 import {
   ChargingNetwork,
   type Effect,
+  effectCp,
   type NetworkEvent,
   type NetworkOptions,
   type RunningSession,
@@ -94,8 +95,11 @@ export class CentralApp {
   /** How long each database transaction takes (apply, saved progress): the loop waits for it. */
   readonly #dbWrite = new Samples();
   #loopProbe?: ReturnType<typeof setInterval>;
-  /** Called when Central cannot go on (the database refuses writes). */
-  onFatal: (why: string) => void = () => {};
+  /**
+   * Called when Central cannot go on (the database refuses writes), with the CPs whose
+   * change in memory the database refused.
+   */
+  onFatal: (why: string, unstored: ReadonlySet<string>) => void = () => {};
   readonly #recent: NetworkEvent[] = [];
   readonly #stats = { requests: 0, authorized: 0, denied: 0 };
 
@@ -350,7 +354,10 @@ export class CentralApp {
       this.#unsaved.set(e.session.session_id, e.session);
       return false;
     });
-    this.#write(() => this.db.apply(stored, now));
+    this.#write(
+      () => this.db.apply(stored, now),
+      () => stored.flatMap((e) => effectCp(e) ?? []),
+    );
     let sends = false;
     for (const e of effects) {
       if (e.kind === "send") sends = true;
@@ -361,7 +368,7 @@ export class CentralApp {
     for (const listener of this.#listeners) listener();
   }
 
-  #write(write: () => void): void {
+  #write(write: () => void, cps: () => string[]): void {
     if (this.#failed) throw new Error("the database failed: Central is stopping");
     try {
       const t0 = performance.now();
@@ -372,7 +379,7 @@ export class CentralApp {
       // The memory already holds the change the database refused (disk full, file gone):
       // going on would serve state that is not stored. Stop instead; Kafka redelivers the
       // records whose effects were not committed, so a restart loses nothing.
-      this.onFatal(`cannot write the database: ${errorText(e)}`);
+      this.onFatal(`cannot write the database: ${errorText(e)}`, new Set(cps()));
       throw e;
     }
   }
@@ -390,7 +397,8 @@ export class CentralApp {
       this.#unsaved = new Map();
       for (let i = 0; i < sessions.length; i += PROGRESS_CHUNK) {
         if (i > 0) await new Promise((r) => setTimeout(r, 0));
-        this.#write(() => this.db.saveProgress(sessions.slice(i, i + PROGRESS_CHUNK)));
+        const chunk = sessions.slice(i, i + PROGRESS_CHUNK);
+        this.#write(() => this.db.saveProgress(chunk), () => chunk.map((s) => s.cp_id));
       }
     });
     return this.#saving;

@@ -130,8 +130,9 @@ export class Dashboard {
     }, 200);
   }
 
-  #printChanges(): void {
+  #printChanges(hide?: ReadonlySet<string>): void {
     for (const cp of this.source()) {
+      if (hide?.has(cp.cp_id)) continue;
       const state = shownState(cp);
       if (this.#lastStates.get(cp.cp_id) === state) continue;
       this.#lastStates.set(cp.cp_id, state);
@@ -160,17 +161,18 @@ export class Dashboard {
   }
 
   /**
-   * Stops redrawing and gives the terminal back. `show: false` drops the changes not yet
-   * printed: after a failed write, memory holds what the database refused.
+   * Stops redrawing and gives the terminal back, printing the changes not printed yet but
+   * those of the CPs in `hide`: after a failed write, memory holds for them what the
+   * database refused.
    */
-  stop({ show = true } = {}): void {
+  stop({ hide }: { hide?: ReadonlySet<string> } = {}): void {
     if (this.#stopped) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#lineTimer !== undefined) {
       clearTimeout(this.#lineTimer);
       this.#lineTimer = undefined;
-      if (show) this.#printChanges();
+      this.#printChanges(hide);
     }
     this.#stopped = true;
     if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode("\x1b[?25h\n"));

@@ -167,9 +167,9 @@ const dashboard = new Dashboard(
 if (dashboard.fullScreen) setSink((r) => dashboard.log(r));
 app.subscribe(() => dashboard.changed());
 onShutdown("dashboard", () => dashboard.stop());
-app.onFatal = (why) => {
+app.onFatal = (why, unstored) => {
   // Memory holds the change the database refused: the dashboard must not show it.
-  dashboard.stop({ show: false });
+  dashboard.stop({ hide: unstored });
   console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);
   void shutdown(1, "database failure");
 };

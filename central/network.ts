@@ -88,6 +88,25 @@ export type Effect =
   | { kind: "send"; message: ControlMessage }
   | { kind: "log"; level: "info" | "warn"; text: string };
 
+/** The CP an effect is about, if any. */
+export function effectCp(e: Effect): string | undefined {
+  switch (e.kind) {
+    case "save_cp":
+      return e.cp.cp_id;
+    case "open_session":
+    case "progress":
+      return e.session.cp_id;
+    case "close_session":
+      return e.ticket.cp_id;
+    case "event":
+      return e.event.cp_id;
+    case "send":
+      return e.message.cp_id;
+    case "log":
+      return undefined;
+  }
+}
+
 /** Timeouts that rules depend on. */
 export interface NetworkOptions {
   /** A request older than this when Central reads it is denied as EXPIRED. */
