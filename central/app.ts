@@ -21,7 +21,7 @@ import {
   parseTelemetryMessage,
   stamp,
 } from "../shared/messages.ts";
-import type { Topics } from "../shared/topics.ts";
+import { groupFor, type Topics } from "../shared/topics.ts";
 import { parseJson, ValidationError } from "../shared/validate.ts";
 import type { CentralDb } from "./db.ts";
 import {
@@ -135,9 +135,9 @@ export class CentralApp {
         ...more,
       });
     this.#consumers = await Promise.all([
-      consume(this.topics.requests, `${groupId}-requests`),
+      consume(this.topics.requests, groupFor(`${groupId}-requests`, this.topics.requests)),
       // Telemetry is committed once a second, after the progress it brought is stored.
-      consume(this.topics.telemetry, `${groupId}-telemetry`, {
+      consume(this.topics.telemetry, groupFor(`${groupId}-telemetry`, this.topics.telemetry), {
         onFetch: () => (this.#lastFetchAt = Date.now()),
         beforeCommit: () => this.saveProgress(),
         commitPeriodically: true,

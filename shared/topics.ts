@@ -12,14 +12,32 @@ export interface Topics {
   control: string;
 }
 
+/** The spec's topic names. */
+export const SPEC_TOPICS: Readonly<Topics> = {
+  requests: "requests_topic",
+  telemetry: "telemetry_topic",
+  control: "control_topic",
+};
+
 /** The topic names for this process's environment. */
 export function topicNames(env: (name: string) => string | undefined = readEnv): Topics {
   const prefix = env("EV_TOPIC_PREFIX") ?? "";
   return {
-    requests: env("EV_REQUESTS_TOPIC") ?? `${prefix}requests_topic`,
-    telemetry: env("EV_TELEMETRY_TOPIC") ?? `${prefix}telemetry_topic`,
-    control: env("EV_CONTROL_TOPIC") ?? `${prefix}control_topic`,
+    requests: env("EV_REQUESTS_TOPIC") ?? prefix + SPEC_TOPICS.requests,
+    telemetry: env("EV_TELEMETRY_TOPIC") ?? prefix + SPEC_TOPICS.telemetry,
+    control: env("EV_CONTROL_TOPIC") ?? prefix + SPEC_TOPICS.control,
   };
+}
+
+/**
+ * The consumer group of a shared consumer (`base`) reading `topic`. Group ids are broker-wide,
+ * so two networks on one broker must not share one: kafkajs' group leader hands out only the
+ * partitions of its own topics, to every member, and a member subscribed to another topic drops
+ * what it gets, so both networks would be left unread. A spec topic keeps the bare `base`, so
+ * that an existing deployment resumes from its committed offsets.
+ */
+export function groupFor(base: string, topic: string): string {
+  return Object.values(SPEC_TOPICS).includes(topic) ? base : `${base}.${topic}`;
 }
 
 function readEnv(name: string): string | undefined {

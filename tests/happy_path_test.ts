@@ -122,3 +122,26 @@ Deno.test(
       assert.ok(engine.running, "the engine is still running");
     }),
 );
+
+Deno.test(
+  "two networks on one broker (different topic prefixes) run side by side, each Central serving its own",
+  E2E,
+  () =>
+    withScenario((a) =>
+      withScenario(async (b) => {
+        const [netA, netB] = await Promise.all([
+          a.network(["CP-01"], { engineArgs: ["--duration", "2"] }),
+          b.network(["CP-01"], { engineArgs: ["--duration", "2"] }),
+        ]);
+        const [da, db] = await Promise.all([a.driver("DA", ["CP-01"]), b.driver("DB", ["CP-01"])]);
+        assert.equal((await da.exit(60_000)).code, 0);
+        assert.equal((await db.exit(60_000)).code, 0);
+        for (const [driver, net, id] of [[da, netA, "DA"], [db, netB, "DB"]] as const) {
+          assert.ok(driver.output.some((l) => /^TICKET CP-01: ENDED \(COMPLETED\)/.test(l)));
+          const rows = query(net.db, (d) =>
+            d.prepare("SELECT driver_id, status FROM sessions").all());
+          assert.deepEqual(rows.map((r) => ({ ...r })), [{ driver_id: id, status: "ENDED" }]);
+        }
+      })
+    ),
+);

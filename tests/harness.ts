@@ -44,7 +44,11 @@ export { freePort };
 export class Proc {
   readonly lines: string[] = [];
   readonly #child: Deno.ChildProcess;
-  readonly #waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  readonly #waiters: {
+    re: RegExp;
+    resolve: (line: string) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   readonly status: Promise<Deno.CommandStatus>;
   #stdin?: WritableStreamDefaultWriter<Uint8Array>;
   #exited = false;
@@ -89,8 +93,20 @@ export class Proc {
     this.status = this.#child.status.then(async (s) => {
       this.#exited = true;
       await done;
+      this.#code = s.code;
+      // Every line is in: whoever still waits would wait in vain.
+      for (const w of this.#waiters.splice(0)) w.reject(this.#missing(w.re, "before it exited"));
       return s;
     });
+  }
+
+  #code?: number;
+
+  // Names what was awaited and shows the last lines, so that a CI log alone tells why.
+  #missing(re: RegExp, when: string): Error {
+    const exit = this.#code === undefined ? "" : ` (exit code ${this.#code})`;
+    const tail = this.lines.slice(-8).map((l) => `\n    ${l}`).join("");
+    return new Error(`${this.name}${exit}: no line matching ${re} ${when}; last lines:${tail}`);
   }
 
   #line(tag: string, line: string): void {
@@ -119,12 +135,13 @@ export class Proc {
   }
 
   /**
-   * Resolves with the first line (seen so far or to come) matching `re`, or rejects after
-   * `timeoutMs` naming what was awaited.
+   * Resolves with the first line (seen so far or to come) matching `re`; rejects after
+   * `timeoutMs`, or as soon as the program exits without it, naming what was awaited.
    */
   waitFor(re: RegExp, timeoutMs = 30_000, from = 0): Promise<string> {
     const seen = this.output.slice(from).find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
+    if (this.#code !== undefined) return Promise.reject(this.#missing(re, "before it exited"));
     return new Promise((resolve, reject) => {
       const waiter = {
         re,
@@ -132,10 +149,14 @@ export class Proc {
           clearTimeout(timer);
           resolve(line);
         },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms`));
+        reject(this.#missing(re, `within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#waiters.push(waiter);
     });
@@ -295,7 +316,6 @@ export class Scenario {
     );
   }
 
-  /** Stops every program (Ctrl+C first). */
   /**
    * Sends raw values to one of this scenario's topics as any other Kafka client could: no
    * validation on the way, so tests can send what our own programs never would.
@@ -320,6 +340,7 @@ export class Scenario {
     }
   }
 
+  /** Stops every program (Ctrl+C first). */
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
   }
