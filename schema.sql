@@ -33,6 +33,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_cp ON sessions (cp_id, started_at);
 CREATE INDEX IF NOT EXISTS sessions_running ON sessions (status) WHERE status = 'RUNNING';
 
+-- Requests answered DENIED, so that one read again after a crash is not decided twice
+-- (authorized ones are in sessions). Only the latest are kept.
+CREATE TABLE IF NOT EXISTS denials (
+  request_id TEXT PRIMARY KEY,
+  denied_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS denials_by_time ON denials (denied_at);
+
 -- Everything that happened, in order: registrations, state changes, session steps.
 CREATE TABLE IF NOT EXISTS events (
   id         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -111,6 +111,7 @@ export class CentralDb {
   readonly #addEvent: StatementSync;
   readonly #addOutbox: StatementSync;
   readonly #delOutbox: StatementSync;
+  readonly #addDenial: StatementSync;
 
   /** Opens (creating if needed) the database at `path` and applies the schema. */
   constructor(path: string) {
@@ -145,6 +146,9 @@ export class CentralDb {
       "INSERT OR IGNORE INTO outbox (message_id, msg_key, body, created_at) VALUES (?, ?, ?, ?)",
     );
     this.#delOutbox = this.#db.prepare("DELETE FROM outbox WHERE message_id = ?");
+    this.#addDenial = this.#db.prepare(
+      "INSERT OR IGNORE INTO denials (request_id, denied_at) VALUES (?, ?)",
+    );
     this.#pendingOutbox = this.#db.prepare(
       "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
     );
@@ -163,11 +167,19 @@ export class CentralDb {
     });
   }
 
-  /** Request ids already served, so a redelivered request is not served twice. */
+  /**
+   * The latest `limit` request ids already answered (authorized or denied), oldest first,
+   * so that a redelivered request is not decided twice. Older denials are forgotten here.
+   */
   recentRequestIds(limit: number): string[] {
+    this.#db.prepare(
+      `DELETE FROM denials WHERE denied_at < (SELECT denied_at FROM denials
+         ORDER BY denied_at DESC LIMIT 1 OFFSET ?)`,
+    ).run(limit);
     return (this.#db.prepare(
-      "SELECT request_id FROM sessions ORDER BY started_at DESC LIMIT ?",
-    ).all(limit) as { request_id: string }[]).map((r) => r.request_id);
+      `SELECT request_id FROM (SELECT request_id, started_at AS at FROM sessions
+         UNION ALL SELECT request_id, denied_at FROM denials) ORDER BY at DESC LIMIT ?`,
+    ).all(limit) as { request_id: string }[]).map((r) => r.request_id).reverse();
   }
 
   /** Stores a CP's secret (hashed), creating the CP if it has never registered. */
@@ -313,6 +325,7 @@ export class CentralDb {
       case "send": {
         const m = e.message;
         this.#addOutbox.run(m.id, m.cp_id, JSON.stringify(m), now);
+        if (m.type === "DENIED") this.#addDenial.run(m.request_id, now);
         return;
       }
     }
