@@ -111,6 +111,19 @@ export function optional<T>(field: Field<T>): Field<T | undefined> {
   return (v, path) => (v === undefined || v === null ? undefined : field(v, path));
 }
 
+// Each spec's fields, listed once: Object.entries on every message was a tenth of what
+// Central allocated at 10,000 telemetry messages a second.
+const fieldLists = new WeakMap<Spec, { keys: string[]; fields: Field<unknown>[] }>();
+
+function fieldsOf(spec: Spec): { keys: string[]; fields: Field<unknown>[] } {
+  let list = fieldLists.get(spec);
+  if (!list) {
+    list = { keys: Object.keys(spec), fields: Object.values(spec) };
+    fieldLists.set(spec, list);
+  }
+  return list;
+}
+
 /** Checks that `value` is a plain object and every field of `spec` in it. */
 export function object<S extends Spec>(value: unknown, spec: S): Infer<S> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -118,9 +131,10 @@ export function object<S extends Spec>(value: unknown, spec: S): Infer<S> {
   }
   const input = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(spec)) {
-    const checked = field(input[key], key);
-    if (checked !== undefined) out[key] = checked;
+  const { keys, fields } = fieldsOf(spec);
+  for (let i = 0; i < keys.length; i++) {
+    const checked = fields[i](input[keys[i]], keys[i]);
+    if (checked !== undefined) out[keys[i]] = checked;
   }
   return out as Infer<S>;
 }
