@@ -142,7 +142,11 @@ export class CentralApp {
         ...more,
       });
     this.#consumers = await Promise.all([
-      consume(this.topics.requests, groupFor(`${groupId}-requests`, this.topics.requests)),
+      // Committed once a second: a commit per batch was as many broker writes as requests.
+      // What a crash makes Kafka hand back again is dropped, as answered ids are stored.
+      consume(this.topics.requests, groupFor(`${groupId}-requests`, this.topics.requests), {
+        commitPeriodically: true,
+      }),
       // Telemetry is committed once a second, after the progress it brought is stored.
       consume(this.topics.telemetry, groupFor(`${groupId}-telemetry`, this.topics.telemetry), {
         onFetch: () => (this.#lastFetchAt = Date.now()),
