@@ -46,6 +46,8 @@ export class RequestProbe {
       groupId: `ev-probe-${crypto.randomUUID()}`,
       topics: [this.topics.control],
       fromBeginning: false,
+      // Its group is its own and never resumed: commits would only load its connection.
+      commitPeriodically: true,
       onBatch: (records) => {
         const at = Date.now();
         const cancels = [];
@@ -74,7 +76,8 @@ export class RequestProbe {
             });
           }
         }
-        return this.#producer!.send(this.topics.requests, cancels).catch(() => {});
+        // Not awaited: the next answers must not wait for this send's round trip.
+        void this.#producer!.send(this.topics.requests, cancels).catch(() => {});
       },
     });
     this.#timer = setInterval(() => this.#ask(), 1000 / this.ratePerS);
