@@ -51,13 +51,6 @@ const BATCH_SLICE = 500;
 /** Central's consumer fetches every ~100 ms; this long without a fetch means Kafka is away. */
 const KAFKA_STALL_MS = 3000;
 
-/**
- * What a telemetry fetch waits for (100 ms at most): at 10,000 CPs, fetches that returned
- * as soon as one reading was in came back hundreds of times a second, each paying for a
- * request, a response and a transaction.
- */
-const TELEMETRY_FETCH_BYTES = 128 * 1024;
-
 /** Session rows written per transaction when progress is saved. */
 const PROGRESS_CHUNK = 500;
 
@@ -152,7 +145,6 @@ export class CentralApp {
         onFetch: () => (this.#lastFetchAt = Date.now()),
         beforeCommit: () => this.saveProgress(),
         commitPeriodically: true,
-        minBytes: TELEMETRY_FETCH_BYTES,
       }),
     ]);
     this.#lastFetchAt = Date.now();

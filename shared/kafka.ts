@@ -134,11 +134,6 @@ export interface ConsumerOptions {
   commitPeriodically?: boolean;
   /** Called after every fetch (even an empty one): a sign that Kafka is reachable. */
   onFetch?: () => void;
-  /**
-   * Bytes a fetch waits for (up to 100 ms): a consumer of a busy topic gets batches worth
-   * handling instead of one fetch per handful of records. Default 1: at once.
-   */
-  minBytes?: number;
   log?: Logger;
 }
 
@@ -206,7 +201,6 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
       rebalanceTimeout: 6000,
       heartbeatInterval: 500,
       maxWaitTimeInMs: 100,
-      minBytes: opts.minBytes ?? 1,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 3000 },
     });
     current = consumer;
