@@ -172,10 +172,11 @@ export class CentralDb {
    * so that a redelivered request is not decided twice. Older denials are forgotten here.
    */
   recentRequestIds(limit: number): string[] {
+    // Older than the limit-th newest denial (ties in time stay).
     this.#db.prepare(
       `DELETE FROM denials WHERE denied_at < (SELECT denied_at FROM denials
          ORDER BY denied_at DESC LIMIT 1 OFFSET ?)`,
-    ).run(limit);
+    ).run(Math.max(0, limit - 1));
     return (this.#db.prepare(
       `SELECT request_id FROM (SELECT request_id, started_at AS at FROM sessions
          UNION ALL SELECT request_id, denied_at FROM denials) ORDER BY at DESC LIMIT ?`,
