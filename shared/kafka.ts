@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  type Admin,
   type Consumer,
   type EachBatchPayload,
   Kafka,
@@ -46,10 +47,11 @@ export function createKafka(broker: string, clientId: string): Kafka {
 }
 
 /**
- * Creates the topics that do not exist yet and waits until they have leaders. Any program
- * may be the first to start on a fresh broker, and several may race to create the topics:
- * a topic another one is creating is waited for too (kafkajs would otherwise refuse to
- * subscribe to it: "This server does not host this topic-partition").
+ * Creates the topics that do not exist yet and waits until every partition of every topic has
+ * a leader. Any program may be the first to start on a fresh broker, and several race to
+ * create the topics: a topic that another program has just created is listed before its
+ * partitions have leaders, and kafkajs then refuses to subscribe to it ("This server does not
+ * host this topic-partition"), which made Central exit at the start of the demo.
  */
 export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
@@ -57,16 +59,42 @@ export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    const created = await admin.createTopics({
-      topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-      waitForLeaders: true,
-    });
-    if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
-    // kafkajs retries this while the partitions are still without a leader.
-    else await admin.fetchTopicMetadata({ topics: missing });
+    if (missing.length > 0) {
+      // false when another program created them first: they are waited for below all the same.
+      const created = await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+        waitForLeaders: true,
+      });
+      if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
+    }
+    await waitForLeaders(admin, topics);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** How long {@link ensureTopics} waits for partition leaders. */
+const LEADERS_TIMEOUT_MS = 30_000;
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    let why: string;
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = topics.filter((name) => {
+        const t = found.find((f) => f.name === name);
+        return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
+      });
+      if (leaderless.length === 0) return;
+      why = `no leader yet for ${leaderless.join(", ")}`;
+    } catch (e) {
+      why = errorText(e);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics not ready after ${LEADERS_TIMEOUT_MS / 1000} s: ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
