@@ -6,23 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startBroker } from "../scripts/broker.ts";
-import { E2E, freePort, Scenario } from "./harness.ts";
+import { E2E, freePort, withPrivateBroker } from "./harness.ts";
 
 Deno.test(
   "fresh broker: Central and four engines started at the same instant all come up, then serve",
   E2E,
-  async () => {
-    const dir = await Deno.makeTempDir({ prefix: "ev-test-fresh-" });
-    const broker = await startBroker({ port: freePort(), dataDir: join(dir, "kafka") });
-    const s = new Scenario(broker.bootstrap, dir);
-    try {
+  () =>
+    withPrivateBroker(async (s) => {
       const centralPort = freePort();
       const enginePorts = [freePort(), freePort(), freePort(), freePort()];
       const central = s.spawn("central", [
         String(centralPort),
         s.bootstrap,
-        join(dir, "central.db"),
+        join(s.dir, "central.db"),
         "--http",
         "off",
       ]);
@@ -37,13 +33,5 @@ Deno.test(
       assert.equal((await driver.exit(60_000)).code, 0);
       assert.ok(driver.output.some((l) => /^TICKET CP-01: ENDED \(COMPLETED\)/.test(l)));
       assert.ok(central.running && engines.every((e) => e.running), "nobody exited");
-    } catch (e) {
-      console.error(s.report());
-      throw e;
-    } finally {
-      await s.stopAll();
-      await broker.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  },
+    }),
 );

@@ -390,7 +390,43 @@ export async function api(
 /** Runs `fn` in a fresh {@link Scenario}; prints the programs' output if it fails. */
 export async function withScenario(fn: (s: Scenario) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ev-test-" });
-  const s = new Scenario(await broker(), dir);
+  await runScenario(new Scenario(await broker(), dir), fn, async () => {});
+}
+
+/** A broker of one test's own, which the test may stop and start again (same port and data). */
+export interface PrivateBroker {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * Runs `fn` in a fresh {@link Scenario} on a broker of its own, for tests that stop the broker
+ * or need a fresh one; the broker is stopped at the end, whatever state the test left it in.
+ */
+export async function withPrivateBroker(
+  fn: (s: Scenario, broker: PrivateBroker) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ev-test-" });
+  const options = { port: freePort(), dataDir: join(dir, "kafka") };
+  let running: Broker | undefined = await startBroker(options);
+  const control: PrivateBroker = {
+    async stop() {
+      await running?.stop();
+      running = undefined;
+    },
+    async start() {
+      running ??= await startBroker(options);
+    },
+  };
+  const s = new Scenario(running.bootstrap, dir);
+  await runScenario(s, (s) => fn(s, control), () => control.stop());
+}
+
+async function runScenario(
+  s: Scenario,
+  fn: (s: Scenario) => Promise<void>,
+  stopBroker: () => Promise<void>,
+): Promise<void> {
   try {
     await fn(s);
   } catch (e) {
@@ -398,7 +434,8 @@ export async function withScenario(fn: (s: Scenario) => Promise<void>): Promise<
     throw e;
   } finally {
     await s.stopAll();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await stopBroker();
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
 }
 
