@@ -237,9 +237,11 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
   const http = freePort();
   const inspect = freePort();
   const p = PROGRAMS.central;
-  const central = new Deno.Command(centralNice ? "nice" : Deno.execPath(), {
+  const central = new Deno.Command("nice", {
     args: [
-      ...(centralNice ? ["-n", String(centralNice), Deno.execPath()] : []),
+      "-n",
+      String(centralNice),
+      Deno.execPath(),
       "run",
       "--quiet",
       ...(values.profile ? [`--inspect=127.0.0.1:${inspect}`] : []),
