@@ -60,10 +60,11 @@ export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      // false when another program created them first: they are waited for below all the same.
+      // false when another program created them first. Leaders are waited for below, not by
+      // kafkajs: its wait gives up at once when a new topic is not in the metadata yet.
       const created = await admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-        waitForLeaders: true,
+        waitForLeaders: false,
       });
       if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
     }
