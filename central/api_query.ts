@@ -6,7 +6,7 @@
  */
 import type { HistoryFilter } from "./db.ts";
 import { parseTarget } from "./operator.ts";
-import { ID_PATTERN } from "../shared/validate.ts";
+import { ID_PATTERN } from "../shared/protocol/validate.ts";
 
 /** A request the API refuses, with its HTTP status. */
 export class ApiError extends Error {

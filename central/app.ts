@@ -8,21 +8,22 @@
  */
 import type { Kafka } from "kafkajs";
 import {
+  type Consumed,
   type ConsumerOptions,
-  JsonProducer,
-  type KafkaRecord,
   type RunningConsumer,
   startConsumer,
-} from "../shared/kafka.ts";
-import { errorText, logger } from "../shared/log.ts";
+} from "../shared/kafka/consumer.ts";
+import { JsonProducer } from "../shared/kafka/producer.ts";
+import { errorText, logger } from "../shared/process/log.ts";
 import {
   heartbeatInterval,
   parseRequestsMessage,
   parseTelemetryMessage,
+  type RequestsMessage,
   stamp,
-} from "../shared/messages.ts";
-import { groupFor, type Topics } from "../shared/topics.ts";
-import { parseJson, ValidationError } from "../shared/validate.ts";
+  type TelemetryMessage,
+} from "../shared/protocol/messages.ts";
+import { groupFor, type Topics } from "../shared/kafka/topics.ts";
 import type { CentralDb } from "./db.ts";
 import {
   ChargingNetwork,
@@ -123,15 +124,20 @@ export class CentralApp {
     await this.#producer.connect();
     // Requests and telemetry have consumers of their own, so that a decision never waits
     // behind a second's worth of telemetry from thousands of CPs.
-    const consume = (topic: string, group: string, more: Partial<ConsumerOptions> = {}) =>
-      startConsumer({
+    type Message = RequestsMessage | TelemetryMessage;
+    const consume = (topic: string, group: string, more: Partial<ConsumerOptions<Message>>) =>
+      startConsumer<Message>({
         kafka,
         groupId: group,
         topics: [topic],
         // Only used while the group has no committed offset (its first run): then requests
         // sent before Central ever started are read too, and denied as EXPIRED if too old.
         fromBeginning: true,
-        onBatch: (records) => this.#onRecords(records),
+        parse: (raw, r): Message =>
+          r.topic === this.topics.requests
+            ? parseRequestsMessage(raw, { id: `kafka-${r.partition}-${r.offset}`, ts: r.timestamp })
+            : parseTelemetryMessage(raw),
+        onBatch: (messages) => this.#onRecords(messages),
         ...more,
       });
     this.#consumers = await Promise.all([
@@ -271,7 +277,7 @@ export class CentralApp {
 
   // Large batches are handled in slices, each in its own transaction, yielding between
   // them so that requests and monitor links are served meanwhile.
-  async #onRecords(records: KafkaRecord[]): Promise<void> {
+  async #onRecords(records: Consumed<RequestsMessage | TelemetryMessage>[]): Promise<void> {
     this.#metrics.batches++;
     for (let i = 0; i < records.length; i += BATCH_SLICE) {
       if (i > 0) await new Promise((r) => setTimeout(r, 0));
@@ -279,29 +285,21 @@ export class CentralApp {
       const effects: Effect[] = [];
       for (const r of records.slice(i, i + BATCH_SLICE)) {
         this.#metrics.records++;
-        try {
-          effects.push(...this.#onRecord(r, now));
-        } catch (e) {
-          if (!(e instanceof ValidationError)) throw e;
-          log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${e.message}`);
-        }
+        effects.push(...this.#onRecord(r, now));
       }
       this.apply(effects, now);
     }
   }
 
-  #onRecord(r: KafkaRecord, now: number): Effect[] {
-    const raw = parseJson(r.text);
-    if (r.topic === this.topics.requests) {
-      const msg = parseRequestsMessage(raw, {
-        id: `kafka-${r.partition}-${r.offset}`,
-        ts: r.timestamp,
-      });
-      if (msg.type !== "CHARGE_REQUEST") return this.network.cancel(msg, now);
-      this.#requestDelay.add(now - r.timestamp);
+  #onRecord(
+    { record, message: msg }: Consumed<RequestsMessage | TelemetryMessage>,
+    now: number,
+  ): Effect[] {
+    if (msg.type === "CANCEL_REQUEST") return this.network.cancel(msg, now);
+    if (msg.type === "CHARGE_REQUEST") {
+      this.#requestDelay.add(now - record.timestamp);
       return this.network.request(msg, now);
     }
-    const msg = parseTelemetryMessage(raw);
     if (msg.type !== "TELEMETRY") return this.network.supplyEnd(msg, now);
     const effects = this.network.telemetry(msg, now);
     if (effects[0]?.kind === "progress") {

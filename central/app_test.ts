@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { stamp } from "../shared/messages.ts";
-import { topicNames } from "../shared/topics.ts";
+import { stamp } from "../shared/protocol/messages.ts";
+import { topicNames } from "../shared/kafka/topics.ts";
 import { CentralApp } from "./app.ts";
 import { CentralDb } from "./db.ts";
 

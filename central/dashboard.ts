@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type Color, paint } from "../shared/colors.ts";
-import { formatRecord, type LogRecord } from "../shared/log.ts";
+import { type Color, paint } from "../shared/term/colors.ts";
+import { formatRecord, type LogRecord } from "../shared/process/log.ts";
 import { type ChargingPoint, type CpState, shownState } from "./network.ts";
 
 /** The color of each state, as the spec asks. */

@@ -10,7 +10,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import schema from "../schema.sql" with { type: "text" };
 import type { ChargingPoint, Effect, NetworkEvent, RunningSession } from "./network.ts";
-import type { Ticket } from "../shared/messages.ts";
+import type { Ticket } from "../shared/protocol/messages.ts";
 
 /** A stored CP, without its run-time facts. */
 export type StoredCp = Omit<ChargingPoint, "link" | "session">;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { stamp } from "../shared/messages.ts";
+import { stamp } from "../shared/protocol/messages.ts";
 import { CentralDb } from "./db.ts";
 
 Deno.test("answered request ids: denied and authorized, the latest only, oldest first", async () => {

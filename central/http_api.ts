@@ -6,7 +6,7 @@
  * @module
  */
 import panel from "./web/panel.html" with { type: "text" };
-import { errorText, logger } from "../shared/log.ts";
+import { errorText, logger } from "../shared/process/log.ts";
 import { ApiError, parseCommandBody, parseEnrolBody, parseHistoryQuery } from "./api_query.ts";
 import { sameText } from "./secrets.ts";
 import type { CentralDb } from "./db.ts";

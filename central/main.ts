@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/cli.ts";
-import type { FramedServer } from "../shared/framed_server.ts";
-import { readLines, restoreTerminal } from "../shared/input.ts";
-import { createKafka, ensureTopics } from "../shared/kafka.ts";
-import { errorText, logger, setSink } from "../shared/log.ts";
-import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
-import { openFilesLimit } from "../shared/open_files.ts";
-import { topicNames } from "../shared/topics.ts";
+import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/process/cli.ts";
+import { hostPortText } from "../shared/net/host_port.ts";
+import type { FramedServer } from "../shared/net/framed_server.ts";
+import { readLines, restoreTerminal } from "../shared/term/input.ts";
+import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
+import { errorText, logger, setSink } from "../shared/process/log.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
+import { openFilesLimit } from "../shared/process/open_files.ts";
+import { topicNames } from "../shared/kafka/topics.ts";
 import { CentralApp } from "./app.ts";
 import { Dashboard } from "./dashboard.ts";
 import { CentralDb } from "./db.ts";
@@ -88,7 +89,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
 
 handleSignals();
 onShutdown("terminal", restoreTerminal);
-const brokerText = `${config.broker.host}:${config.broker.port}`;
+const brokerText = hostPortText(config.broker);
 
 let db: CentralDb;
 try {

@@ -5,10 +5,12 @@
  *
  * @module
  */
-import type { FramedConn } from "../shared/framed_conn.ts";
-import { FrameError } from "../shared/framing.ts";
-import { FramedServer, idleTimer, ProtocolErrors } from "../shared/framed_server.ts";
-import { logger } from "../shared/log.ts";
+import type { FramedConn } from "../shared/net/framed_conn.ts";
+import { FrameError } from "../shared/protocol/framing.ts";
+import { FramedServer } from "../shared/net/framed_server.ts";
+import { idleTimer } from "../shared/net/idle_timer.ts";
+import { ProtocolErrors } from "../shared/net/protocol_errors.ts";
+import { logger } from "../shared/process/log.ts";
 import {
   centralHeartbeatFrame,
   type CentralToMonitor,
@@ -18,8 +20,7 @@ import {
   type LocalSupply,
   parseMonitorToCentral,
   type Register,
-} from "../shared/messages.ts";
-import { ValidationError } from "../shared/validate.ts";
+} from "../shared/protocol/messages.ts";
 
 const log = logger("monitors");
 
@@ -97,19 +98,10 @@ async function serve(
   const arm = () => idle.arm(cpId ? silenceMs() : options.registerTimeoutMs);
   arm();
   try {
-    for await (const frame of link.frames()) {
-      if (!frame.ok) {
-        if (!(await errors.report(frame.error, cpId))) why = "too many protocol errors";
-        continue;
-      }
-      let msg;
-      try {
-        msg = parseMonitorToCentral(frame.value);
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-        if (!(await errors.report(e.message, cpId))) why = "too many protocol errors";
-        continue;
-      }
+    const invalid = async (error: string) => {
+      if (!(await errors.report(error, cpId))) why = "too many protocol errors";
+    };
+    for await (const msg of link.messages(parseMonitorToCentral, invalid)) {
       if (msg.type === "REGISTER") {
         if (cpId) {
           await errors.report("already registered on this link", cpId);

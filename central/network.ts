@@ -25,7 +25,7 @@ import {
   type SupplyEnd,
   type Telemetry,
   type Ticket,
-} from "../shared/messages.ts";
+} from "../shared/protocol/messages.ts";
 
 /** What the panel shows for a CP. */
 export type CpState = "ACTIVADO" | "PARADO" | "SUMINISTRANDO" | "AVERIADO" | "DESCONECTADO";

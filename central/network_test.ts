@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChargeRequest, type Register, stamp } from "../shared/messages.ts";
+import { type ChargeRequest, type Register, stamp } from "../shared/protocol/messages.ts";
 import { ChargingNetwork, type Effect, shownState } from "./network.ts";
 
 const T0 = 1_800_000_000_000;

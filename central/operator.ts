@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ID_PATTERN } from "../shared/validate.ts";
+import { ID_PATTERN } from "../shared/protocol/validate.ts";
 
 /** A parsed operator command. */
 export type OperatorCommand =

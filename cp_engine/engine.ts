@@ -12,7 +12,7 @@ import {
   type SupplyEnd,
   type Telemetry,
   type TelemetryMessage,
-} from "../shared/messages.ts";
+} from "../shared/protocol/messages.ts";
 import { Supply } from "./supply.ts";
 
 /** The engine's settings. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { stamp } from "../shared/messages.ts";
+import { stamp } from "../shared/protocol/messages.ts";
 import { Engine } from "./engine.ts";
 import { Supply } from "./supply.ts";
 

@@ -4,12 +4,13 @@
  *
  * @module
  */
-import type { FramedConn } from "../shared/framed_conn.ts";
-import { FrameError } from "../shared/framing.ts";
-import { FramedServer, idleTimer, ProtocolErrors } from "../shared/framed_server.ts";
-import { logger } from "../shared/log.ts";
-import { type Health, parseMonitorToEngine } from "../shared/messages.ts";
-import { ValidationError } from "../shared/validate.ts";
+import type { FramedConn } from "../shared/net/framed_conn.ts";
+import { FrameError } from "../shared/protocol/framing.ts";
+import { FramedServer } from "../shared/net/framed_server.ts";
+import { idleTimer } from "../shared/net/idle_timer.ts";
+import { ProtocolErrors } from "../shared/net/protocol_errors.ts";
+import { logger } from "../shared/process/log.ts";
+import { type Health, parseMonitorToEngine } from "../shared/protocol/messages.ts";
 
 const log = logger("health");
 
@@ -39,19 +40,10 @@ async function serve(link: FramedConn, handlers: HealthHandlers): Promise<void> 
   const idle = idleTimer(() => link.close());
   idle.arm(IDLE_MS);
   try {
-    for await (const frame of link.frames()) {
-      if (!frame.ok) {
-        await errors.report(frame.error);
-        continue;
-      }
-      let check;
-      try {
-        check = parseMonitorToEngine(frame.value);
-      } catch (e) {
-        if (!(e instanceof ValidationError)) throw e;
-        await errors.report(e.message);
-        continue;
-      }
+    const invalid = async (error: string) => {
+      await errors.report(error);
+    };
+    for await (const check of link.messages(parseMonitorToEngine, invalid)) {
       if (!handlers.claim(check.cp_id)) {
         await errors.report(`this engine belongs to another CP, not ${check.cp_id}`);
         link.close();

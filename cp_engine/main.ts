@@ -6,16 +6,18 @@
  *
  * @module
  */
-import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/cli.ts";
-import { paint } from "../shared/colors.ts";
-import { StatusLine } from "../shared/status_line.ts";
-import { readCommands, restoreTerminal } from "../shared/input.ts";
-import { createKafka, JsonProducer, startConsumer } from "../shared/kafka.ts";
-import { errorText, logger } from "../shared/log.ts";
-import { parseControlMessage, type TelemetryMessage } from "../shared/messages.ts";
-import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
-import { topicNames } from "../shared/topics.ts";
-import { parseJson, ValidationError } from "../shared/validate.ts";
+import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/process/cli.ts";
+import { hostPortText } from "../shared/net/host_port.ts";
+import { paint } from "../shared/term/colors.ts";
+import { StatusLine } from "../shared/term/status_line.ts";
+import { readCommands, restoreTerminal } from "../shared/term/input.ts";
+import { createKafka } from "../shared/kafka/client.ts";
+import { startConsumer } from "../shared/kafka/consumer.ts";
+import { JsonProducer } from "../shared/kafka/producer.ts";
+import { errorText, logger } from "../shared/process/log.ts";
+import { parseControlMessage, type TelemetryMessage } from "../shared/protocol/messages.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
+import { topicNames } from "../shared/kafka/topics.ts";
 import { Engine } from "./engine.ts";
 import { startHealthServer } from "./health_server.ts";
 
@@ -59,7 +61,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
 
 handleSignals();
 onShutdown("terminal", restoreTerminal);
-const brokerText = `${config.broker.host}:${config.broker.port}`;
+const brokerText = hostPortText(config.broker);
 const topics = topicNames();
 const engine = new Engine({
   powerKw: config.powerKw,
@@ -139,16 +141,10 @@ try {
     groupId: `ev-engine-${crypto.randomUUID()}`,
     topics: [topics.control],
     fromBeginning: false,
-    onBatch: (records) => {
-      for (const r of records) {
-        try {
-          send(engine.control(parseControlMessage(parseJson(r.text)), Date.now()));
-        } catch (e) {
-          if (!(e instanceof ValidationError)) throw e;
-          log.warn(`skipped control message at ${r.partition}/${r.offset}: ${e.message}`);
-        }
-        show();
-      }
+    parse: parseControlMessage,
+    onBatch: (messages) => {
+      for (const { message } of messages) send(engine.control(message, Date.now()));
+      show();
     },
   });
   onShutdown("kafka consumer", () => consumer.stop());

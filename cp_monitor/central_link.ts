@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { HostPort } from "../shared/cli.ts";
-import { FramedConn } from "../shared/framed_conn.ts";
-import { idleTimer } from "../shared/framed_server.ts";
-import { errorText, logger } from "../shared/log.ts";
+import { type HostPort, hostPortText } from "../shared/net/host_port.ts";
+import { FramedConn } from "../shared/net/framed_conn.ts";
+import { idleTimer } from "../shared/net/idle_timer.ts";
+import { errorText, logger } from "../shared/process/log.ts";
 import {
   centralSilenceMs,
   type Health,
@@ -17,8 +17,8 @@ import {
   type LocalSupply,
   parseCentralToMonitor,
   type Register,
-} from "../shared/messages.ts";
-import { Backoff } from "./backoff.ts";
+} from "../shared/protocol/messages.ts";
+import { Backoff } from "../shared/process/backoff.ts";
 
 const log = logger("central-link");
 
@@ -108,7 +108,7 @@ export class CentralLink {
     try {
       conn = await Deno.connect({ hostname: this.central.host, port: this.central.port });
     } catch (e) {
-      return `cannot reach Central at ${this.central.host}:${this.central.port}: ${errorText(e)}`;
+      return `cannot reach Central at ${hostPortText(this.central)}: ${errorText(e)}`;
     }
     const link = new FramedConn(conn);
     this.#link = link;
@@ -132,16 +132,13 @@ export class CentralLink {
     };
     try {
       await link.send({ type: "REGISTER", ...this.registration, health: this.#health });
-      for await (const frame of link.frames()) {
+      // Any frame, even one not understood, shows that Central is alive.
+      const invalid = (error: string) => {
         idle.arm(timeoutMs);
-        if (!frame.ok) continue;
-        let msg;
-        try {
-          msg = parseCentralToMonitor(frame.value);
-        } catch (e) {
-          log.warn(`unexpected frame from Central: ${errorText(e)}`);
-          continue;
-        }
+        log.warn(`unexpected frame from Central: ${error}`);
+      };
+      for await (const msg of link.messages(parseCentralToMonitor, invalid)) {
+        idle.arm(timeoutMs);
         if (msg.type === "HEARTBEAT") follow(msg.interval_ms);
         else if (msg.type === "WELCOME") {
           follow(msg.heartbeat_ms);

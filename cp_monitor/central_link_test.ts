@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FramedConn } from "../shared/framed_conn.ts";
+import { eventually } from "../shared/process/eventually.ts";
+import { FramedConn } from "../shared/net/framed_conn.ts";
 import { CentralLink } from "./central_link.ts";
 
 /** A stand-in for Central that answers each connection's REGISTER with the next answer. */
@@ -44,14 +45,6 @@ function fakeCentral(answers: ("WELCOME" | "REFUSED")[]) {
   };
 }
 
-const until = async (what: string, check: () => boolean) => {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 Deno.test("a reconnection refused while Central still holds the old link is tried again", async () => {
   const central = fakeCentral(["WELCOME", "REFUSED", "WELCOME"]);
   const refusals: string[] = [];
@@ -63,8 +56,8 @@ Deno.test("a reconnection refused while Central still holds the old link is trie
     { up() {}, down: (w) => downs.push(w), refused: (r) => refusals.push(r), notice() {} },
   );
   const running = link.run();
-  await until("the third registration", () => central.registrations.length === 3);
-  await until("registered again", () => link.registered);
+  await eventually("the third registration", () => central.registrations.length === 3, 10_000);
+  await eventually("registered again", () => link.registered, 10_000);
   link.stop();
   await running;
   await central.close();
@@ -119,7 +112,7 @@ Deno.test("a slower beat asked in WELCOME is not mistaken for Central's silence"
     { heartbeatMs: 100, timeoutMs: 300 },
   );
   const running = link.run();
-  await until("three beats at the slower pace", () => answers >= 3);
+  await eventually("three beats at the slower pace", () => answers >= 3, 10_000);
   assert.deepEqual(downs, [], "the link stayed up");
   assert.ok(link.registered);
   link.stop();

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { FramedConn } from "../shared/framed_conn.ts";
-import type { HostPort } from "../shared/cli.ts";
-import { errorText, logger } from "../shared/log.ts";
-import { type Health, parseEngineToMonitor } from "../shared/messages.ts";
+import { FramedConn } from "../shared/net/framed_conn.ts";
+import { type HostPort, hostPortText } from "../shared/net/host_port.ts";
+import { errorText, logger } from "../shared/process/log.ts";
+import { type Health, parseEngineToMonitor } from "../shared/protocol/messages.ts";
 
 const log = logger("engine-link");
 
@@ -67,7 +67,7 @@ export class EngineChecker {
       this.#lastError = "";
       // While the engine keeps refusing us, every reconnection is not news.
       if (!this.#engineSaid) {
-        log.info(`connected to engine at ${this.engine.host}:${this.engine.port}`);
+        log.info(`connected to engine at ${hostPortText(this.engine)}`);
       }
       void this.#read(this.#link);
     } catch (e) {

@@ -13,13 +13,14 @@ import {
   parseId,
   parseNumber,
   UsageError,
-} from "../shared/cli.ts";
-import { paint } from "../shared/colors.ts";
-import { readCommands, restoreTerminal } from "../shared/input.ts";
-import { logger } from "../shared/log.ts";
-import type { Health } from "../shared/messages.ts";
-import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
-import { StatusLine } from "../shared/status_line.ts";
+} from "../shared/process/cli.ts";
+import { hostPortText } from "../shared/net/host_port.ts";
+import { paint } from "../shared/term/colors.ts";
+import { readCommands, restoreTerminal } from "../shared/term/input.ts";
+import { logger } from "../shared/process/log.ts";
+import type { Health } from "../shared/protocol/messages.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
+import { StatusLine } from "../shared/term/status_line.ts";
 import { CentralLink } from "./central_link.ts";
 import { EngineChecker } from "./engine_checker.ts";
 
@@ -136,8 +137,8 @@ const checker = new EngineChecker(config.engine, config.cpId, (h, d) => {
 onShutdown("engine checker", () => checker.stop());
 
 log.info(
-  `CP ${config.cpId}: engine at ${config.engine.host}:${config.engine.port}, ` +
-    `Central at ${config.central.host}:${config.central.port}`,
+  `CP ${config.cpId}: engine at ${hostPortText(config.engine)}, ` +
+    `Central at ${hostPortText(config.central)}`,
 );
 checker.start();
 // Register with the engine's real health, not a guess (the first check takes milliseconds).

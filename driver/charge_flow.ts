@@ -14,7 +14,7 @@ import {
   type Telemetry,
   type TelemetryMessage,
   type Ticket,
-} from "../shared/messages.ts";
+} from "../shared/protocol/messages.ts";
 import type { Inbox } from "./inbox.ts";
 
 /** What the flow shows the driver. */

@@ -8,11 +8,14 @@
  * @module
  */
 import { join } from "node:path";
-import { parseCommandLine, parseHostPort, parseId, parseNumber } from "../shared/cli.ts";
-import { paint } from "../shared/colors.ts";
-import { stdinLines } from "../shared/input.ts";
-import { createKafka, JsonProducer, startConsumer } from "../shared/kafka.ts";
-import { errorText, logger } from "../shared/log.ts";
+import { parseCommandLine, parseHostPort, parseId, parseNumber } from "../shared/process/cli.ts";
+import { hostPortText } from "../shared/net/host_port.ts";
+import { paint } from "../shared/term/colors.ts";
+import { stdinLines } from "../shared/term/input.ts";
+import { createKafka } from "../shared/kafka/client.ts";
+import { startConsumer } from "../shared/kafka/consumer.ts";
+import { JsonProducer } from "../shared/kafka/producer.ts";
+import { errorText, logger } from "../shared/process/log.ts";
 import {
   type ControlMessage,
   parseControlMessage,
@@ -20,11 +23,11 @@ import {
   type RequestsMessage,
   type TelemetryMessage,
   type Ticket,
-} from "../shared/messages.ts";
-import { handleSignals, onShutdown, shutdown } from "../shared/shutdown.ts";
-import { StatusLine } from "../shared/status_line.ts";
-import { topicNames } from "../shared/topics.ts";
-import { ID_PATTERN, parseJson, ValidationError } from "../shared/validate.ts";
+} from "../shared/protocol/messages.ts";
+import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
+import { StatusLine } from "../shared/term/status_line.ts";
+import { topicNames } from "../shared/kafka/topics.ts";
+import { ID_PATTERN } from "../shared/protocol/validate.ts";
 import { chargeAt, type DriverView, type Outcome, summarize } from "./charge_flow.ts";
 import { Inbox } from "./inbox.ts";
 import { parseRequestsFile } from "./requests_file.ts";
@@ -136,7 +139,7 @@ try {
 handleSignals();
 const status = new StatusLine("CHARGING");
 onShutdown("status line", () => status.close());
-const brokerText = `${config.broker.host}:${config.broker.port}`;
+const brokerText = hostPortText(config.broker);
 const topics = topicNames();
 const inbox = new Inbox<ControlMessage | TelemetryMessage>();
 const stop = new AbortController();
@@ -203,18 +206,13 @@ try {
     groupId: `ev-driver-${me}-${crypto.randomUUID()}`,
     topics: [topics.control, topics.telemetry],
     fromBeginning: false,
-    onBatch: (records) => {
-      for (const r of records) {
-        try {
-          const raw = parseJson(r.text);
-          const m = r.topic === topics.control
-            ? parseControlMessage(raw)
-            : parseTelemetryMessage(raw);
-          if ("driver_id" in m && m.driver_id === me) inbox.push(m);
-        } catch (e) {
-          if (!(e instanceof ValidationError)) throw e;
-          log.debug(`skipped ${r.topic} message: ${e.message}`);
-        }
+    parse: (raw, r): ControlMessage | TelemetryMessage =>
+      r.topic === topics.control ? parseControlMessage(raw) : parseTelemetryMessage(raw),
+    // Other programs' traffic is not this driver's business: skipped quietly.
+    onInvalid: (r, error) => log.debug(`skipped ${r.topic} message: ${error}`),
+    onBatch: (messages) => {
+      for (const { message: m } of messages) {
+        if ("driver_id" in m && m.driver_id === me) inbox.push(m);
       }
     },
   });

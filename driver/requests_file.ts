@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ID_PATTERN } from "../shared/validate.ts";
+import { ID_PATTERN } from "../shared/protocol/validate.ts";
 
 /** A problem on one line of the file. */
 export interface LineError {

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
-import "../shared/kafkajs_warnings.ts";
+import "../shared/kafka/kafkajs_warnings.ts";
 
 /** The Kafka version, also pinned in scripts/kafka/pom.xml and compose.yaml. */
 export const KAFKA_VERSION = "4.4.0";

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { paint } from "../shared/colors.ts";
+import { paint } from "../shared/term/colors.ts";
 import { answers, startBroker } from "./broker.ts";
 import { type ProgramName, PROGRAMS } from "./programs.ts";
 

@@ -8,10 +8,10 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { JsonProducer, type RunningConsumer, startConsumer } from "../shared/kafka.ts";
-import { parseControlMessage, stamp } from "../shared/messages.ts";
-import type { Topics } from "../shared/topics.ts";
-import { parseJson } from "../shared/validate.ts";
+import { type RunningConsumer, startConsumer } from "../shared/kafka/consumer.ts";
+import { JsonProducer } from "../shared/kafka/producer.ts";
+import { parseControlMessage, stamp } from "../shared/protocol/messages.ts";
+import type { Topics } from "../shared/kafka/topics.ts";
 
 /** Request latencies and how they were answered. */
 export interface ProbeResult {
@@ -48,16 +48,12 @@ export class RequestProbe {
       fromBeginning: false,
       // Its group is its own and never resumed: commits would only load its connection.
       commitPeriodically: true,
-      onBatch: (records) => {
+      parse: parseControlMessage,
+      onInvalid: () => {},
+      onBatch: (messages) => {
         const at = Date.now();
         const cancels = [];
-        for (const r of records) {
-          let m;
-          try {
-            m = parseControlMessage(parseJson(r.text));
-          } catch {
-            continue;
-          }
+        for (const { message: m } of messages) {
           if (m.type !== "AUTHORIZED" && m.type !== "DENIED") continue;
           const sentAt = this.#sent.get(m.request_id);
           if (sentAt === undefined) continue;

@@ -11,7 +11,7 @@ import {
   parseMonitorToEngine,
   parseRequestsMessage,
   parseTelemetryMessage,
-} from "../shared/messages.ts";
+} from "../shared/protocol/messages.ts";
 import { E2E, query, withScenario } from "./harness.ts";
 import { frameOf, invalidMessages, noise, prng } from "./fuzz.ts";
 import { RawClient } from "./raw_tcp.ts";

@@ -12,7 +12,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Broker, freePort, startBroker } from "../scripts/broker.ts";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
-import { parseControlMessage, type Ticket } from "../shared/messages.ts";
+import { eventually } from "../shared/process/eventually.ts";
+import { parseControlMessage, type Ticket } from "../shared/protocol/messages.ts";
+
+export { eventually };
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -446,23 +449,6 @@ export function query<T>(dbPath: string, fn: (db: DatabaseSync) => T): T {
     return fn(db);
   } finally {
     db.close();
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

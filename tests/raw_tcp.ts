@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeFrame, FrameDecoder } from "../shared/framing.ts";
+import { encodeFrame, FrameDecoder } from "../shared/protocol/framing.ts";
 
 /** A raw connection to a server under test. */
 export class RawClient {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { paint } from "./colors.ts";
+import { paint } from "../term/colors.ts";
 
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";

@@ -6,7 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ID_PATTERN } from "./validate.ts";
+import { type HostPort, splitHostPort } from "../net/host_port.ts";
+import { ID_PATTERN } from "../protocol/validate.ts";
 
 /** Thrown by argument parsers; the message is shown after "error:". */
 export class UsageError extends Error {
@@ -133,17 +134,11 @@ export function parsePort(text: string, what = "port"): number {
   return n;
 }
 
-/** A host and port. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
 /** Parses `host:port` (IPv6 as `[::1]:9092`). */
 export function parseHostPort(text: string, what = "address"): HostPort {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`${what} must look like host:port, got "${text}"`);
-  return { host: m[1].replace(/^\[|\]$/g, ""), port: parsePort(m[2], `${what} port`) };
+  const parts = splitHostPort(text);
+  if (!parts) throw new UsageError(`${what} must look like host:port, got "${text}"`);
+  return { host: parts.host, port: parsePort(parts.port, `${what} port`) };
 }
 
 /** Parses a number within [min, max]. */

@@ -1,140 +1,26 @@
 /**
- * Thin helpers over kafkajs: a client whose logs go through ours, topic creation, a JSON
- * producer keyed by CP id, and a consumer that is ready only once it really fetches.
+ * A consumer group member that is ready only once it really fetches, parses every record
+ * with a parser from the catalogue (what does not parse is skipped with a reason, never
+ * thrown), commits outside kafkajs' fetch loop, and is rebuilt when kafkajs gives up on it.
  *
  * @module
  */
-import {
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
+import type {
+  Consumer,
+  EachBatchPayload,
   Kafka,
-  type KafkaMessage,
-  logLevel,
-  Partitioners,
-  type Producer,
-  type TopicPartitionOffset,
+  KafkaMessage,
+  TopicPartitionOffset,
 } from "kafkajs";
-import "./kafkajs_warnings.ts";
-import { errorText, type Logger, logger } from "./log.ts";
+import { setTimeout as delay } from "node:timers/promises";
+import { errorText, type Logger, logger } from "../process/log.ts";
+import { retry } from "../process/retry.ts";
+import { decodeJson } from "../protocol/decode.ts";
+import { ensureTopics } from "./client.ts";
 
 const kafkaLog = logger("kafka");
 
-const RETRIABLE =
-  /coordinator is not available|not the correct coordinator|leadership election|rebalanc/i;
-
-/** Partitions per topic: enough to spread CPs, few enough for a laptop broker. */
-export const PARTITIONS = 3;
-
-/** Creates a kafkajs client for `broker` (`host:port`). */
-export function createKafka(broker: string, clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [broker],
-    connectionTimeout: 3000,
-    requestTimeout: 10000,
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log }) => {
-      const { message, error } = log as { message: string; error?: string };
-      const text = error ? `${message}: ${error}` : message;
-      // kafkajs logs retriable conditions (a coordinator still being elected) as errors
-      // and retries them itself; only what it gives up on deserves the operator's eye.
-      if (level === logLevel.ERROR && !RETRIABLE.test(text)) kafkaLog.warn(text);
-      else kafkaLog.debug(text);
-    },
-  });
-}
-
-/**
- * Creates the topics that do not exist yet and waits until every partition of every topic has
- * a leader. Any program may be the first to start on a fresh broker, and several race to
- * create the topics: a topic that another program has just created is listed before its
- * partitions have leaders, and kafkajs then refuses to subscribe to it ("This server does not
- * host this topic-partition"), which made Central exit at the start of the demo.
- */
-export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      // false when another program created them first. Leaders are waited for below, not by
-      // kafkajs: its wait gives up at once when a new topic is not in the metadata yet.
-      const created = await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-        waitForLeaders: false,
-      });
-      if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
-    }
-    await waitForLeaders(admin, topics);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** How long {@link ensureTopics} waits for partition leaders. */
-const LEADERS_TIMEOUT_MS = 30_000;
-
-async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
-  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
-  for (;;) {
-    let why: string;
-    try {
-      const { topics: found } = await admin.fetchTopicMetadata({ topics });
-      const leaderless = topics.filter((name) => {
-        const t = found.find((f) => f.name === name);
-        return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
-      });
-      if (leaderless.length === 0) return;
-      why = `no leader yet for ${leaderless.join(", ")}`;
-    } catch (e) {
-      why = errorText(e);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`topics not ready after ${LEADERS_TIMEOUT_MS / 1000} s: ${why}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** A producer of JSON messages. */
-export class JsonProducer {
-  readonly #producer: Producer;
-
-  constructor(kafka: Kafka) {
-    this.#producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
-  }
-
-  connect(): Promise<void> {
-    return this.#producer.connect();
-  }
-
-  /** Sends messages to `topic`, each keyed (by CP id) so one CP's messages stay in order. */
-  async send(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.sendRaw(
-      topic,
-      messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value) })),
-    );
-  }
-
-  /** Sends values that are already JSON text. */
-  async sendRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.#producer.send({ topic, acks: -1, messages });
-  }
-
-  disconnect(): Promise<void> {
-    return this.#producer.disconnect();
-  }
-}
-
-/** One consumed record, its value parsed as JSON text (not yet validated). */
+/** One consumed record, its value decoded as text (not yet validated). */
 export interface KafkaRecord {
   topic: string;
   partition: number;
@@ -145,15 +31,31 @@ export interface KafkaRecord {
   text: string;
 }
 
+/** A record and the message it holds. */
+export interface Consumed<T> {
+  record: KafkaRecord;
+  message: T;
+}
+
 /** Options for {@link startConsumer}. */
-export interface ConsumerOptions {
+export interface ConsumerOptions<T> {
   kafka: Kafka;
   groupId: string;
   topics: string[];
   /** Where a new group starts: the oldest message (true) or only new ones (false). */
   fromBeginning: boolean;
-  /** Handles a batch of records; they are committed once it resolves (see COMMIT_EVERY_MS). */
-  onBatch: (records: KafkaRecord[]) => Promise<void> | void;
+  /**
+   * Turns a record's JSON into a message (a parser of the catalogue; the record gives the
+   * topic and what a message may lack, e.g. an id). What it refuses goes to `onInvalid`.
+   */
+  parse: (raw: unknown, record: KafkaRecord) => T;
+  /** Told of each record that is not a message; by default one warning line. */
+  onInvalid?: (record: KafkaRecord, error: string) => void;
+  /**
+   * Handles a batch of messages (the invalid ones left out); the batch is committed once it
+   * resolves (see COMMIT_EVERY_MS).
+   */
+  onBatch: (messages: Consumed<T>[]) => Promise<void> | void;
   /** Runs before offsets are committed: what must be stored before Kafka forgets records. */
   beforeCommit?: () => Promise<void>;
   /**
@@ -179,6 +81,9 @@ export interface ConsumerOptions {
  */
 export const COMMIT_EVERY_MS = 1000;
 
+/** How often a consumer that kafkajs gave up on is rebuilt, until one runs. */
+const RELAUNCH_MS = 2000;
+
 /** A running consumer. */
 export interface RunningConsumer {
   stop(): Promise<void>;
@@ -193,9 +98,21 @@ export interface RunningConsumer {
  * group coordinator while the broker is down); then this supervisor builds a new consumer,
  * every 2 s until one runs, so a broker outage never leaves a program deaf.
  */
-export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsumer> {
+export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<RunningConsumer> {
   const log = opts.log ?? kafkaLog;
-  let stopped = false;
+  const onInvalid = opts.onInvalid ??
+    ((r, error) => log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${error}`));
+  const decode = (messages: KafkaMessage[], topic: string, partition: number) => {
+    const out: Consumed<T>[] = [];
+    for (const m of messages) {
+      const record = toRecord(topic, partition, m);
+      const decoded = decodeJson(record.text, (raw) => opts.parse(raw, record));
+      if (decoded.ok) out.push({ record, message: decoded.value });
+      else onInvalid(record, decoded.error);
+    }
+    return out;
+  };
+  const stop = new AbortController();
   let current: Consumer | undefined;
 
   // Per topic-partition, the offset after the last handled record, until committed.
@@ -217,7 +134,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
       })
       .finally(() => {
         committing = undefined;
-        if (done && !opts.commitPeriodically && !stopped) void commit(consumer);
+        if (done && !opts.commitPeriodically && !stop.signal.aborted) void commit(consumer);
       });
     return committing;
   };
@@ -247,7 +164,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
         `consumer ${opts.groupId} crashed: ${errorText(e.payload.error)}; ` +
           (again ? "kafkajs restarts it" : "starting a new one"),
       );
-      if (!again && !stopped) void relaunch(consumer);
+      if (!again && !stop.signal.aborted) void relaunch(consumer);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
@@ -255,8 +172,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
-        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
-        await opts.onBatch(records);
+        await opts.onBatch(decode(batch.messages, batch.topic, batch.partition));
         handled.set(`${batch.topic}/${batch.partition}`, {
           topic: batch.topic,
           partition: batch.partition,
@@ -271,20 +187,28 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
     return { consumer, ready };
   };
 
+  // Every RELAUNCH_MS until a new consumer runs, or this one is stopped.
   const relaunch = async (dead: Consumer) => {
     clearInterval(commitTimer);
     await dead.disconnect().catch(() => {});
-    while (!stopped) {
-      await new Promise((r) => setTimeout(r, 2000));
-      if (stopped) return;
+    const attempt = async () => {
       try {
         await launch();
-        log.info(`consumer ${opts.groupId} running again`);
-        return;
       } catch (e) {
         await current?.disconnect().catch(() => {});
-        log.debug(`consumer ${opts.groupId} not back yet: ${errorText(e)}`);
+        throw e;
       }
+    };
+    try {
+      await delay(RELAUNCH_MS, undefined, { signal: stop.signal });
+      await retry(attempt, {
+        delayMs: RELAUNCH_MS,
+        signal: stop.signal,
+        onError: (e) => log.debug(`consumer ${opts.groupId} not back yet: ${errorText(e)}`),
+      });
+      log.info(`consumer ${opts.groupId} running again`);
+    } catch {
+      // stopped meanwhile
     }
   };
 
@@ -293,7 +217,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<RunningConsu
   await first.ready;
   return {
     async stop() {
-      stopped = true;
+      stop.abort();
       clearInterval(commitTimer);
       if (current) {
         await committing;

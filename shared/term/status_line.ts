@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatRecord, type LogRecord, setSink, type Sink } from "./log.ts";
+import { formatRecord, type LogRecord, setSink, type Sink } from "../process/log.ts";
 
 const encoder = new TextEncoder();
 

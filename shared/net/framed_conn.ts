@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Decoded, encodeFrame, FrameDecoder } from "./framing.ts";
+import { type Decoded, encodeFrame, FrameDecoder } from "../protocol/framing.ts";
+import { decodeValue, type Parser } from "../protocol/decode.ts";
 
 /** A link's first read buffer: a heartbeat or a report fits, a registration nearly does. */
 const FIRST_READ_BYTES = 512;
@@ -80,6 +81,23 @@ export class FramedConn {
       if (n === null) return;
       yield* this.#decoder.push(buf.subarray(0, n));
       if (n === buf.length && buf.length < MAX_READ_BYTES) buf = new Uint8Array(2 * buf.length);
+    }
+  }
+
+  /**
+   * Yields the peer's messages that `parse` accepts, until the link closes. A frame whose body
+   * is not JSON, or not a message, goes to `onInvalid` (which may answer the peer, or close the
+   * link) and the stream goes on. Throws FrameError on a framing violation, like
+   * {@link frames}.
+   */
+  async *messages<T>(
+    parse: Parser<T>,
+    onInvalid: (error: string) => void | Promise<void>,
+  ): AsyncGenerator<T> {
+    for await (const frame of this.frames()) {
+      const decoded = frame.ok ? decodeValue(frame.value, parse) : frame;
+      if (decoded.ok) yield decoded.value;
+      else await onInvalid(decoded.error);
     }
   }
 

@@ -1,0 +1,84 @@
+/**
+ * The kafkajs client of every program: its logs go through ours, and the topics it needs
+ * exist, with leaders, before anyone subscribes or sends.
+ *
+ * @module
+ */
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import "./kafkajs_warnings.ts";
+import { errorText, logger } from "../process/log.ts";
+import { retry } from "../process/retry.ts";
+
+const kafkaLog = logger("kafka");
+
+const RETRIABLE =
+  /coordinator is not available|not the correct coordinator|leadership election|rebalanc/i;
+
+/** Partitions per topic: enough to spread CPs, few enough for a laptop broker. */
+export const PARTITIONS = 3;
+
+/** Creates a kafkajs client for `broker` (`host:port`). */
+export function createKafka(broker: string, clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [broker],
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log }) => {
+      const { message, error } = log as { message: string; error?: string };
+      const text = error ? `${message}: ${error}` : message;
+      // kafkajs logs retriable conditions (a coordinator still being elected) as errors
+      // and retries them itself; only what it gives up on deserves the operator's eye.
+      if (level === logLevel.ERROR && !RETRIABLE.test(text)) kafkaLog.warn(text);
+      else kafkaLog.debug(text);
+    },
+  });
+}
+
+/**
+ * Creates the topics that do not exist yet and waits until every partition of every topic has
+ * a leader. Any program may be the first to start on a fresh broker, and several race to
+ * create the topics: a topic that another program has just created is listed before its
+ * partitions have leaders, and kafkajs then refuses to subscribe to it ("This server does not
+ * host this topic-partition"), which made Central exit at the start of the demo.
+ */
+export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      // false when another program created them first. Leaders are waited for below, not by
+      // kafkajs: its wait gives up at once when a new topic is not in the metadata yet.
+      const created = await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+        waitForLeaders: false,
+      });
+      if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
+    }
+    await waitForLeaders(admin, topics);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** How long {@link ensureTopics} waits for partition leaders. */
+const LEADERS_TIMEOUT_MS = 30_000;
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  try {
+    await retry(async () => {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = topics.filter((name) => {
+        const t = found.find((f) => f.name === name);
+        return !t || t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0);
+      });
+      if (leaderless.length > 0) throw new Error(`no leader yet for ${leaderless.join(", ")}`);
+    }, { delayMs: 200, timeoutMs: LEADERS_TIMEOUT_MS });
+  } catch (e) {
+    throw new Error(`topics not ready after ${LEADERS_TIMEOUT_MS / 1000} s: ${errorText(e)}`);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The one way input from another process becomes a typed message: a parser from the
+ * catalogue ({@link ./messages.ts}) applied to JSON, where a {@link ValidationError} is an
+ * answer ("this is not a message: why"), never an exception that escapes the reader.
+ *
+ * Every reader at the edge — TCP links and servers, Kafka consumers — goes through
+ * {@link decodeJson} or {@link decodeValue} and hands what does not parse to its own
+ * `onInvalid`, so no receiver crashes or stalls on what a peer sends it.
+ *
+ * @module
+ */
+import { parseJson, ValidationError } from "./validate.ts";
+
+/** Turns a JSON value into a typed message; throws {@link ValidationError} when it is not one. */
+export type Parser<T> = (raw: unknown) => T;
+
+/** A parsed message, or why the input was not one. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Applies `parse` to an already parsed JSON value. Only validation failures are caught. */
+export function decodeValue<T>(raw: unknown, parse: Parser<T>): Decoded<T> {
+  try {
+    return { ok: true, value: parse(raw) };
+  } catch (e) {
+    if (e instanceof ValidationError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+/** Parses JSON text, then applies `parse`; bad JSON is a validation failure like any other. */
+export function decodeJson<T>(text: string, parse: Parser<T>): Decoded<T> {
+  return decodeValue(text, (t) => parse(parseJson(t as string)));
+}
