@@ -6,7 +6,7 @@
  */
 import { type Color, paint } from "../shared/term/colors.ts";
 import { formatRecord, type LogRecord } from "../shared/process/log.ts";
-import { type ChargingPoint, type CpState, shownState } from "./network.ts";
+import { type ChargingPoint, type CpState, shownState } from "./rules.ts";
 
 /** The color of each state, as the spec asks. */
 export const STATE_COLORS: Record<CpState, Color> = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Dashboard, renderBoard, stateText } from "./dashboard.ts";
-import type { ChargingPoint } from "./network.ts";
+import type { ChargingPoint } from "./rules.ts";
 
 const cp = (id: string, extra: Partial<ChargingPoint> = {}): ChargingPoint => ({
   cp_id: id,

@@ -9,7 +9,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import schema from "../schema.sql" with { type: "text" };
-import type { ChargingPoint, Effect, NetworkEvent, RunningSession } from "./network.ts";
+import type { ChargingPoint, Effect, NetworkEvent, RunningSession } from "./rules.ts";
 import type { Ticket } from "../shared/protocol/messages.ts";
 
 /** A stored CP, without its run-time facts. */
@@ -112,6 +112,7 @@ export class CentralDb {
   readonly #addOutbox: StatementSync;
   readonly #delOutbox: StatementSync;
   readonly #addDenial: StatementSync;
+  readonly #enrol: StatementSync;
 
   /** Opens (creating if needed) the database at `path` and applies the schema. */
   constructor(path: string) {
@@ -149,6 +150,12 @@ export class CentralDb {
     this.#addDenial = this.#db.prepare(
       "INSERT OR IGNORE INTO denials (request_id, denied_at) VALUES (?, ?)",
     );
+    // A CP enrolled before it ever registered is created with what the rules gave it.
+    this.#enrol = this.#db.prepare(
+      `INSERT INTO charging_points (cp_id, location, price_eur_kwh, secret_hash, registered_at,
+         last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (cp_id) DO UPDATE SET secret_hash = excluded.secret_hash`,
+    );
     this.#pendingOutbox = this.#db.prepare(
       "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
     );
@@ -181,15 +188,6 @@ export class CentralDb {
       `SELECT request_id FROM (SELECT request_id, started_at AS at FROM sessions
          UNION ALL SELECT request_id, denied_at FROM denials) ORDER BY at DESC LIMIT ?`,
     ).all(limit) as { request_id: string }[]).map((r) => r.request_id).reverse();
-  }
-
-  /** Stores a CP's secret (hashed), creating the CP if it has never registered. */
-  enrol(cpId: string, secretHash: string, now: number): void {
-    this.#db.prepare(
-      `INSERT INTO charging_points (cp_id, location, price_eur_kwh, secret_hash, registered_at,
-         last_seen_at) VALUES (?, '(not registered yet)', 0, ?, ?, ?)
-       ON CONFLICT (cp_id) DO UPDATE SET secret_hash = excluded.secret_hash`,
-    ).run(cpId, secretHash, now, now);
   }
 
   /** A CP's stored secret hash, if it has one. */
@@ -288,6 +286,14 @@ export class CentralDb {
         this.#saveCp.run(c.cp_id, c.location, c.price_eur_kwh, c.stopped ? 1 : 0, now, now);
         return;
       }
+      case "enrol": {
+        const c = e.cp;
+        this.#enrol.run(c.cp_id, c.location, c.price_eur_kwh, e.secret_hash, now, now);
+        return;
+      }
+      case "deny":
+        this.#addDenial.run(e.request_id, now);
+        return;
       case "open_session": {
         const s = e.session;
         const { lastInsertRowid } = this.#openSession.run(
@@ -326,7 +332,6 @@ export class CentralDb {
       case "send": {
         const m = e.message;
         this.#addOutbox.run(m.id, m.cp_id, JSON.stringify(m), now);
-        if (m.type === "DENIED") this.#addDenial.run(m.request_id, now);
         return;
       }
     }

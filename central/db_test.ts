@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { stamp } from "../shared/protocol/messages.ts";
 import { CentralDb } from "./db.ts";
 
 Deno.test("answered request ids: denied and authorized, the latest only, oldest first", async () => {
@@ -20,18 +19,7 @@ Deno.test("answered request ids: denied and authorized, the latest only, oldest 
       link: "up",
     },
   }], t0);
-  const deny = (n: number) =>
-    db.apply([{
-      kind: "send",
-      message: stamp({
-        type: "DENIED",
-        driver_id: "D",
-        request_id: `r${n}`,
-        cp_id: "CP-01",
-        reason: "BUSY",
-        message: "busy",
-      }, t0 + n),
-    }], t0 + n);
+  const deny = (n: number) => db.apply([{ kind: "deny", request_id: `r${n}` }], t0 + n);
   for (const n of [1, 2, 4, 5]) deny(n);
   db.apply([{
     kind: "open_session",

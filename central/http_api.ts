@@ -10,7 +10,7 @@ import { errorText, logger } from "../shared/process/log.ts";
 import { ApiError, parseCommandBody, parseEnrolBody, parseHistoryQuery } from "./api_query.ts";
 import { sameText } from "./secrets.ts";
 import type { CentralDb } from "./db.ts";
-import type { NetworkEvent } from "./network.ts";
+import type { NetworkEvent } from "./rules.ts";
 import type { CpView } from "./views.ts";
 
 const log = logger("http");

@@ -134,14 +134,14 @@ if (config.httpPort) {
         const cp = app.network.get(cpId);
         return cp ? cpView(cp) : undefined;
       },
-      metrics: () => ({ ...app.metrics(), io_lag_ms: Math.round(server?.ioLag() ?? 0) }),
-      resetMetrics: () => app.resetLag(),
+      metrics: () => ({ ...app.metricsSnapshot(), io_lag_ms: Math.round(server?.ioLag() ?? 0) }),
+      resetMetrics: () => app.metrics.resetSamples(),
       recentEvents: () => app.recentEvents(),
       stats: () => app.stats(),
       command: (c, target) => app.command(c, target),
       enrol: (cpId, secret) => app.enrol(cpId, secret),
       token: config.token,
-      subscribe: (l) => app.subscribe(l),
+      subscribe: (l) => app.runner.subscribe(l),
     });
     onShutdown("http server", () => http!.shutdown());
   } catch (e) {
@@ -166,9 +166,9 @@ const dashboard = new Dashboard(
   },
 );
 if (dashboard.fullScreen) setSink((r) => dashboard.log(r));
-app.subscribe(() => dashboard.changed());
+app.runner.subscribe(() => dashboard.changed());
 onShutdown("dashboard", () => dashboard.stop());
-app.onFatal = (why, unstored) => {
+app.runner.onFatal = (why, unstored) => {
   // Memory holds the change the database refused: the dashboard must not show it.
   dashboard.stop({ hide: unstored });
   console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type ChargingPoint, type CpState, shownState } from "./network.ts";
+import { type ChargingPoint, type CpState, shownState } from "./rules.ts";
 
 /** A CP as clients see it. */
 export interface CpView {

@@ -81,6 +81,8 @@ export interface NetworkEvent {
 /** Something the caller must do. */
 export type Effect =
   | { kind: "save_cp"; cp: ChargingPoint }
+  | { kind: "enrol"; cp: ChargingPoint; secret_hash: string }
+  | { kind: "deny"; request_id: string }
   | { kind: "open_session"; session: RunningSession }
   | { kind: "progress"; session: RunningSession }
   | { kind: "close_session"; ticket: Ticket }
@@ -92,6 +94,7 @@ export type Effect =
 export function effectCp(e: Effect): string | undefined {
   switch (e.kind) {
     case "save_cp":
+    case "enrol":
       return e.cp.cp_id;
     case "open_session":
     case "progress":
@@ -102,6 +105,7 @@ export function effectCp(e: Effect): string | undefined {
       return e.event.cp_id;
     case "send":
       return e.message.cp_id;
+    case "deny":
     case "log":
       return undefined;
   }
@@ -120,8 +124,26 @@ export type Registration =
   | { ok: true; known: boolean; cp: ChargingPoint; effects: Effect[] }
   | { ok: false; reason: string; effects: Effect[] };
 
-/** How many request ids are remembered to drop duplicates. */
-const SEEN_REQUESTS = 10_000;
+/**
+ * How many answered request ids are remembered (and reloaded at start) to drop the requests
+ * Kafka hands back again.
+ */
+export const REMEMBERED_REQUESTS = 10_000;
+
+/** The location of a CP enrolled by the operator before its monitor ever registered. */
+export const NOT_REGISTERED_YET = "(not registered yet)";
+
+/** The driver id of a supply asked for locally at the CP (SUMINISTRAR), not by a driver. */
+export function localDriver(cpId: string): string {
+  return `local-${cpId}`;
+}
+
+/** The outcome of a supply asked for at the CP itself. */
+export interface LocalSupplyOutcome {
+  effects: Effect[];
+  /** Why it was refused, in plain words; absent when it was authorized. */
+  refused?: string;
+}
 
 /** Central's state and rules. */
 export class ChargingNetwork {
@@ -205,19 +227,27 @@ export class ChargingNetwork {
     return { ok: true, known: existing !== undefined, cp, effects };
   }
 
-  /** A CP is enrolled ahead of its first registration (with authentication on). */
-  enrol(cpId: string, now: number): Effect[] {
-    if (!this.#cps.has(cpId)) {
-      this.#cps.set(cpId, {
+  /**
+   * The operator sets a CP's secret (hashed by the caller), before its first registration or
+   * to replace the old one.
+   */
+  enrol(cpId: string, secretHash: string, now: number): Effect[] {
+    let cp = this.#cps.get(cpId);
+    if (!cp) {
+      cp = {
         cp_id: cpId,
-        location: "(not registered yet)",
+        location: NOT_REGISTERED_YET,
         price_eur_kwh: 0,
         link: "down",
         health: "OK",
         stopped: false,
-      });
+      };
+      this.#cps.set(cpId, cp);
     }
-    return [event(now, "enrolled", "secret set by the operator", cpId)];
+    return [
+      { kind: "enrol", cp, secret_hash: secretHash },
+      event(now, "enrolled", "secret set by the operator", cpId),
+    ];
   }
 
   /** A registration refused before it reached the rules (authentication). */
@@ -248,15 +278,40 @@ export class ChargingNetwork {
     return effects;
   }
 
-  /** A driver asks to charge; `durationS` bounds a supply asked for locally at the CP. */
-  request(req: ChargeRequest, now: number, durationS?: number): Effect[] {
+  /** A driver asks to charge. */
+  request(req: ChargeRequest, now: number): Effect[] {
     if (this.#seenRequests.has(req.id)) {
       return [{ kind: "log", level: "info", text: `duplicate request ${req.id} ignored` }];
     }
+    return this.#decide(req, now).effects;
+  }
+
+  /**
+   * Someone at the CP starts a supply of `durationS` seconds (SUMINISTRAR): decided by the
+   * same rules as a driver's request, for the CP's own local driver.
+   */
+  supplyLocally(cpId: string, durationS: number, now: number): LocalSupplyOutcome {
+    const req = stamp({
+      type: "CHARGE_REQUEST",
+      driver_id: localDriver(cpId),
+      cp_id_solicitado: cpId,
+    }, now);
+    const { effects, denied } = this.#decide(req, now, durationS);
+    return denied ? { effects, refused: DENY_TEXT[denied] } : { effects };
+  }
+
+  #decide(
+    req: ChargeRequest,
+    now: number,
+    durationS?: number,
+  ): { effects: Effect[]; denied?: DenyReason } {
     this.#remember(req.id);
     const cp = this.#cps.get(req.cp_id_solicitado);
     const reason = this.#denyReason(req, cp, now);
-    if (reason || !cp) return this.#deny(req, reason ?? "UNKNOWN_CP", now);
+    if (reason || !cp) {
+      const denied = reason ?? "UNKNOWN_CP";
+      return { effects: this.#deny(req, denied, now), denied };
+    }
     const session: RunningSession = {
       session_id: crypto.randomUUID(),
       request_id: req.id,
@@ -278,7 +333,7 @@ export class ChargingNetwork {
       request_id: session.request_id,
       price_eur_kwh: session.price_eur_kwh,
     };
-    return [
+    const effects: Effect[] = [
       { kind: "open_session", session: { ...session } },
       event(
         now,
@@ -293,6 +348,7 @@ export class ChargingNetwork {
       },
       { kind: "send", message: stamp({ type: "AUTHORIZED", ...common }, now) },
     ];
+    return { effects };
   }
 
   #denyReason(
@@ -313,6 +369,8 @@ export class ChargingNetwork {
     const cpId = req.cp_id_solicitado;
     const known = this.#cps.has(cpId);
     return [
+      // Stored, so that the request is not decided again when Kafka hands it back.
+      { kind: "deny", request_id: req.id },
       event(now, "denied", `driver ${req.driver_id}: ${reason}`, known ? cpId : undefined),
       {
         kind: "send",
@@ -466,7 +524,7 @@ export class ChargingNetwork {
 
   #remember(requestId: string): void {
     this.#seenRequests.add(requestId);
-    if (this.#seenRequests.size > SEEN_REQUESTS) {
+    if (this.#seenRequests.size > REMEMBERED_REQUESTS) {
       this.#seenRequests.delete(this.#seenRequests.values().next().value!);
     }
   }

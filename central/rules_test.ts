@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
-import { type ChargeRequest, type Register, stamp } from "../shared/protocol/messages.ts";
-import { ChargingNetwork, type Effect, shownState } from "./network.ts";
+import {
+  type ChargeRequest,
+  DENY_TEXT,
+  type Register,
+  stamp,
+} from "../shared/protocol/messages.ts";
+import {
+  ChargingNetwork,
+  type Effect,
+  localDriver,
+  NOT_REGISTERED_YET,
+  shownState,
+} from "./rules.ts";
 
 const T0 = 1_800_000_000_000;
 const reg = (cp_id: string, health: "OK" | "KO" = "OK"): Register => ({
@@ -188,4 +199,49 @@ Deno.test("loading a stored network: links down, sessions running, PARADO kept",
   assert.equal(shownState(n.get("CP-01")!), "DESCONECTADO");
   n.register(reg("CP-01"), T0);
   assert.equal(shownState(n.get("CP-01")!), "PARADO");
+});
+
+Deno.test("a denial is an effect of its own: the request id to remember, and the DENIED", () => {
+  const n = network();
+  const r = request("D1", "CP-Z");
+  const effects = n.request(r, T0);
+  assert.deepEqual(effects.filter((e) => e.kind === "deny"), [{ kind: "deny", request_id: r.id }]);
+  assert.equal(sent(effects)[0].type, "DENIED");
+  assert.ok(!authorizedEffects(n).some((e) => e.kind === "deny"), "an authorization is not one");
+});
+
+function authorizedEffects(n: ChargingNetwork): Effect[] {
+  n.register(reg("CP-02"), T0);
+  return n.request(request("D9", "CP-02"), T0);
+}
+
+Deno.test("enrolment is an effect: a CP not registered yet is created with its secret hash", () => {
+  const n = network();
+  const effects = n.enrol("CP-05", "hash-1", T0);
+  const stored = effects.find((e) => e.kind === "enrol");
+  assert.ok(stored?.kind === "enrol");
+  assert.equal(stored.secret_hash, "hash-1");
+  assert.equal(stored.cp.location, NOT_REGISTERED_YET);
+  assert.deepEqual(kinds(effects), ["enrolled"]);
+  assert.equal(shownState(n.get("CP-05")!), "DESCONECTADO", "until its monitor registers");
+  // A known CP keeps what it is; only its secret changes.
+  n.register(reg("CP-06"), T0);
+  const again = n.enrol("CP-06", "hash-2", T0).find((e) => e.kind === "enrol");
+  assert.ok(again?.kind === "enrol");
+  assert.equal(again.cp.location, "C/Italia 5");
+});
+
+Deno.test("a supply asked for at the CP: authorized with its length, or refused in words", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const ok = n.supplyLocally("CP-01", 30, T0);
+  assert.equal(ok.refused, undefined);
+  const start = sent(ok.effects).find((m) => m.type === "START_SUPPLY");
+  assert.ok(start?.type === "START_SUPPLY");
+  assert.equal(start.duration_s, 30);
+  assert.equal(start.driver_id, localDriver("CP-01"));
+  assert.equal(shownState(n.get("CP-01")!), "SUMINISTRANDO");
+  const busy = n.supplyLocally("CP-01", 30, T0);
+  assert.equal(busy.refused, DENY_TEXT.DRIVER_BUSY);
+  assert.equal(n.supplyLocally("CP-99", 30, T0).refused, DENY_TEXT.UNKNOWN_CP);
 });

@@ -1,0 +1,105 @@
+/**
+ * What Central does with its monitors' frames: registration (with CP authentication when it
+ * is on), AVERIA / OK reports, link loss, the heartbeat interval, and the commands typed at
+ * a CP. Each becomes a rule call whose effects go to the {@link EffectRunner}; the socket
+ * work is the monitor server's.
+ *
+ * @module
+ */
+import { logger } from "../shared/process/log.ts";
+import { heartbeatInterval, type LocalCommand } from "../shared/protocol/messages.ts";
+import type { CentralDb } from "./db.ts";
+import type { EffectRunner } from "./effect_runner.ts";
+import type { MonitorHandlers } from "./monitor_server.ts";
+import { type ChargingNetwork, shownState } from "./rules.ts";
+import { hashSecret, verifySecret } from "./secrets.ts";
+
+const log = logger("central");
+
+/** What the handlers need besides the rules and the runner. */
+export interface MonitorDeps {
+  rules: ChargingNetwork;
+  runner: EffectRunner;
+  /** Where CP secrets are stored (hashed). */
+  secrets: Pick<CentralDb, "secretHash">;
+  /** The operator's PARAR / REANUDAR, also typed at a CP. */
+  command(type: "PARAR" | "REANUDAR", target: string): boolean;
+}
+
+/**
+ * Enrols a CP with its secret, stored hashed; with authentication on, its monitor must
+ * present it. The secret itself is never logged or stored.
+ */
+export async function enrol(deps: MonitorDeps, cpId: string, secret: string): Promise<void> {
+  const hash = await hashSecret(secret);
+  const now = Date.now();
+  deps.runner.apply(deps.rules.enrol(cpId, hash, now), now);
+}
+
+// With authentication on, a monitor must name an enrolled CP and present its secret.
+async function refusal(
+  deps: MonitorDeps,
+  cpId: string,
+  secret: string | undefined,
+): Promise<string | undefined> {
+  const hash = deps.secrets.secretHash(cpId);
+  if (!hash) return `CP ${cpId} is not enrolled`;
+  if (secret === undefined || !(await verifySecret(secret, hash))) {
+    return `wrong secret for CP ${cpId}`;
+  }
+  return undefined;
+}
+
+/** Handlers for the monitor server; `requireSecret` turns CP authentication on. */
+export function monitorHandlers(deps: MonitorDeps, requireSecret = false): MonitorHandlers {
+  const { rules, runner } = deps;
+  return {
+    register: async (reg, peer) => {
+      log.debug(`registration of ${reg.cp_id} from ${peer}`);
+      if (requireSecret) {
+        const reason = await refusal(deps, reg.cp_id, reg.secret);
+        if (reason) {
+          runner.apply(rules.refuse(reg.cp_id, `${reason} (from ${peer})`, Date.now()));
+          return { ok: false, reason };
+        }
+      }
+      const now = Date.now();
+      const result = rules.register(reg, now);
+      runner.apply(result.effects, now);
+      if (!result.ok) {
+        log.warn(`registration from ${peer} refused: ${result.reason}`);
+        return result;
+      }
+      const state = shownState(result.cp);
+      const message = result.known
+        ? `Welcome back, ${reg.cp_id}. You are ${state}.`
+        : `Welcome, ${reg.cp_id}: enrolled at ${reg.location}. You are ${state}.`;
+      return {
+        ok: true,
+        welcome: { type: "WELCOME", cp_id: reg.cp_id, known: result.known, state, message },
+      };
+    },
+    health: (cpId, health) => runner.apply(rules.reportHealth(cpId, health, Date.now())),
+    down: (cpId, why) => runner.apply(rules.linkDown(cpId, Date.now(), why)),
+    heartbeatMs: () => heartbeatInterval(rules.size),
+    local: (cpId, msg) => {
+      if (msg.type === "SUMINISTRAR") {
+        const now = Date.now();
+        const outcome = rules.supplyLocally(cpId, msg.duration_s, now);
+        runner.apply(outcome.effects, now);
+        return outcome.refused
+          ? `supply refused: ${outcome.refused}`
+          : `supply of ${msg.duration_s} s authorized`;
+      }
+      const command = localCommands[msg.type];
+      deps.command(command, cpId);
+      return `${command} done: ${cpId} is ${shownState(rules.get(cpId)!)}`;
+    },
+  };
+}
+
+/** A command typed at the CP, as the operator's command it stands for. */
+const localCommands: Record<LocalCommand["type"], "PARAR" | "REANUDAR"> = {
+  PARAR: "PARAR",
+  ACTIVAR: "REANUDAR",
+};

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import type { Register } from "../shared/protocol/messages.ts";
+import { EffectRunner } from "./effect_runner.ts";
+import { Metrics } from "./metrics.ts";
+import { enrol, type MonitorDeps, monitorHandlers } from "./monitor_handlers.ts";
+import { ChargingNetwork, shownState } from "./rules.ts";
+
+/** Handlers over real rules, with the database replaced by what the test looks at. */
+function desk() {
+  const stored: string[] = [];
+  const secrets = new Map<string, string>();
+  const rules = new ChargingNetwork({ requestTimeoutMs: 10_000, telemetryTimeoutMs: 10_000 });
+  const runner = new EffectRunner(
+    {
+      apply: (effects) => {
+        for (const e of effects) {
+          stored.push(e.kind === "event" ? `event ${e.event.kind}` : e.kind);
+          if (e.kind === "enrol") secrets.set(e.cp.cp_id, e.secret_hash);
+        }
+      },
+      inStorageOrder: (s) => s,
+      saveProgress: () => {},
+    },
+    { flush: () => {} },
+    new Metrics(),
+  );
+  const deps: MonitorDeps = {
+    rules,
+    runner,
+    secrets: { secretHash: (cp) => secrets.get(cp) },
+    command: (type, target) => {
+      runner.apply(rules.command(type, target, Date.now()));
+      return true;
+    },
+  };
+  return { deps, rules, stored };
+}
+
+const reg = (cp_id: string, secret?: string): Register => ({
+  type: "REGISTER",
+  cp_id,
+  location: "Alicante",
+  price_eur_kwh: 0.4,
+  health: "OK",
+  secret,
+});
+
+Deno.test("monitors: welcomed with their state, then welcomed back; a second one refused", async () => {
+  const { deps } = desk();
+  const h = monitorHandlers(deps);
+  const first = await h.register(reg("CP-01"), "peer:1");
+  assert.ok(first.ok);
+  assert.equal(
+    first.welcome.type === "WELCOME" && first.welcome.message,
+    "Welcome, CP-01: enrolled at Alicante. You are ACTIVADO.",
+  );
+  const twice = await h.register(reg("CP-01"), "peer:2");
+  assert.deepEqual(twice.ok, false);
+  h.down("CP-01", "closed");
+  const back = await h.register(reg("CP-01"), "peer:3");
+  assert.ok(back.ok && back.welcome.type === "WELCOME");
+  assert.equal(back.welcome.message, "Welcome back, CP-01. You are ACTIVADO.");
+});
+
+Deno.test("monitors with authentication: enrolled CP and right secret only; refusals recorded", async () => {
+  const { deps, stored } = desk();
+  const h = monitorHandlers(deps, true);
+  await enrol(deps, "CP-02", "s3cret");
+  assert.ok(stored.includes("enrol"), "the hash is stored through an effect");
+  const unknown = await h.register(reg("CP-77", "x"), "peer:1");
+  assert.deepEqual(unknown, { ok: false, reason: "CP CP-77 is not enrolled" });
+  const wrong = await h.register(reg("CP-02", "nope"), "peer:2");
+  assert.deepEqual(wrong, { ok: false, reason: "wrong secret for CP CP-02" });
+  assert.equal(stored.filter((s) => s === "event register_refused").length, 2);
+  const right = await h.register(reg("CP-02", "s3cret"), "peer:3");
+  assert.ok(right.ok);
+});
+
+Deno.test("commands typed at a CP: PARAR, ACTIVAR, and a supply of a given length", async () => {
+  const { deps, rules } = desk();
+  const h = monitorHandlers(deps);
+  await h.register(reg("CP-03"), "peer:1");
+  assert.equal(h.local("CP-03", { type: "PARAR" }), "PARAR done: CP-03 is PARADO");
+  assert.match(
+    h.local("CP-03", { type: "SUMINISTRAR", duration_s: 5 }),
+    /^supply refused: .*stopped/,
+  );
+  assert.equal(h.local("CP-03", { type: "ACTIVAR" }), "REANUDAR done: CP-03 is ACTIVADO");
+  assert.equal(
+    h.local("CP-03", { type: "SUMINISTRAR", duration_s: 5 }),
+    "supply of 5 s authorized",
+  );
+  assert.equal(shownState(rules.get("CP-03")!), "SUMINISTRANDO");
+});
