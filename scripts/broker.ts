@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -236,7 +237,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       await broker.stop();
       throw new Error(`the Kafka broker did not answer within 90 s:\n${tail.join("\n")}`);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await delay(300);
   }
 }
 

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { eventually } from "../shared/process/eventually.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,12 +59,16 @@ async function stopTmux(): Promise<void> {
   for (const pane of panes.out.split("\n").filter(Boolean)) {
     await tmux("send-keys", "-t", pane, "C-c");
   }
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const dead = await tmux("list-panes", "-s", "-t", "ev", "-F", "#{pane_dead}");
-    if (!dead.ok || dead.out.split("\n").every((d) => d === "1")) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // The programs get 10 s to close their links and Kafka clients; then the panes go anyway.
+  await eventually(
+    "every pane to end",
+    async () => {
+      const dead = await tmux("list-panes", "-s", "-t", "ev", "-F", "#{pane_dead}");
+      return !dead.ok || dead.out.split("\n").every((d) => d === "1");
+    },
+    10_000,
+    200,
+  ).catch(() => {});
   await tmux("kill-server");
 }
 
@@ -155,16 +160,21 @@ if (await answers(bootstrap)) {
 
 // Resolves once Central shows every demo CP connected (or after 60 s, to go on regardless).
 async function centralShowsAll(): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${values.http}/cps`);
-      const body = await res.json() as { items: { state: string }[] };
-      const up = body.items.filter((c) => c.state !== "DESCONECTADO" && c.state !== "AVERIADO");
-      if (up.length >= CPS.length) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await eventually(
+    "every demo CP on Central",
+    async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${values.http}/cps`);
+        const body = await res.json() as { items: { state: string }[] };
+        const up = body.items.filter((c) => c.state !== "DESCONECTADO" && c.state !== "AVERIADO");
+        return up.length >= CPS.length;
+      } catch {
+        return false; // not up yet
+      }
+    },
+    60_000,
+    300,
+  ).catch(() => {});
 }
 
 const haveTmux = (await run("tmux", ["-V"])).ok;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { CentralLink, LINK_DEFAULTS } from "../cp_monitor/central_link.ts";
 import { Engine } from "../cp_engine/engine.ts";
@@ -138,7 +139,7 @@ export class Fleet {
       this.links.set(id, link);
       void link.run();
       // Connect in waves, as a real network comes up, not all ten thousand in one instant.
-      if (i % 500 === 0) await new Promise((r) => setTimeout(r, 250));
+      if (i % 500 === 0) await delay(250);
     }
     let group = 0;
     this.#timers.push(setInterval(() => this.#tick(group++ % TICK_GROUPS), 1000 / TICK_GROUPS));
@@ -153,7 +154,7 @@ export class Fleet {
     const deadline = Date.now() + timeoutMs;
     while ([...this.links.values()].some((l) => !l.registered)) {
       if (Date.now() > deadline) throw new Error("the fleet's CPs did not all register in time");
-      await new Promise((r) => setTimeout(r, 100));
+      await delay(100);
     }
   }
 
@@ -166,7 +167,7 @@ export class Fleet {
     const spare = new Set(this.spareIds);
     const ids = this.ids.filter((id) => !spare.has(id) && !this.engines.get(id)!.supply);
     for (let i = 0; i < ids.length; i += 500) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 250));
+      if (i > 0) await delay(250);
       await this.#request(ids.slice(i, i + 500));
     }
     return ids.length;

@@ -3,6 +3,7 @@
  * non-zero instead of serving state it cannot store, and everything it had confirmed is in
  * the database. The small disk is a tmpfs in a private mount namespace (root only).
  */
+import { setTimeout as delay } from "node:timers/promises";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -47,7 +48,7 @@ Deno.test({
           "--location",
           location,
         ]);
-        await new Promise((r) => setTimeout(r, 100));
+        await delay(100);
       }
       const status = await central.exit(30_000);
       assert.equal(status.code, 1, "Central stops with a non-zero exit");

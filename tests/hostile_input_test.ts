@@ -3,8 +3,9 @@
  * Kafka. Each case gets a clear protocol error (and the link closed where that is right),
  * is logged once, and changes nothing about any CP.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import assert from "node:assert/strict";
-import { E2E, query, withScenario } from "./harness.ts";
+import { E2E, eventually, query, withScenario } from "./harness.ts";
 import { isError, RawClient } from "./raw_tcp.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -67,7 +68,7 @@ Deno.test(
       const drip = (async () => {
         for (const byte of frame) {
           if (!dribbling || !(await dribbler.send(new Uint8Array([byte])))) return;
-          await new Promise((r) => setTimeout(r, 1000));
+          await delay(1000); // one byte a second: slower than any timeout
         }
       })();
       const silent = await Promise.all(Array.from({ length: 1000 }, () => RawClient.connect(port)));
@@ -179,11 +180,7 @@ Deno.test(
       );
       await net.central.waitFor(/supply_end from CP-01 .* ignored: not the running session/);
       const skipped = () => net.central.output.filter((l) => /skipped|ignored/.test(l)).length;
-      await (async () => {
-        const deadline = Date.now() + 10_000;
-        while (skipped() < 13 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      })();
-      assert.ok(skipped() >= 13, `one log line per bad message (${skipped()})`);
+      await eventually("one log line per bad message", () => skipped() >= 13, 10_000);
       await driver.waitFor(/^CHARGING CP-01/, 5000, driver.mark());
       const after = query(net.db, (d) => d.prepare("SELECT * FROM sessions").all()) as Row[];
       assert.equal(after.length, 1);

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
+import { eventually } from "../shared/process/eventually.ts";
 import { encodeFrame, FrameDecoder } from "../shared/protocol/framing.ts";
 
 /** A raw connection to a server under test. */
@@ -64,24 +66,22 @@ export class RawClient {
 
   /** Resolves true when the peer closes within `ms`, false otherwise. */
   async closedWithin(ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+    const timer = new AbortController();
+    const timeout = delay(ms, false as const, { signal: timer.signal }).catch(() => false as const);
     const result = await Promise.race([this.closed.then(() => true as const), timeout]);
-    clearTimeout(timer);
+    timer.abort();
     return result;
   }
 
   /** Waits until a frame matching `match` arrived (or `ms` passed); returns it. */
   async waitFrame(match: (f: unknown) => boolean, ms = 5000): Promise<unknown> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const f = this.frames.find(match);
-      if (f !== undefined) return f;
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      return await eventually("a matching frame", () => this.frames.find(match), ms, 20);
+    } catch {
+      throw new Error(
+        `no matching frame within ${ms} ms; got ${JSON.stringify(this.frames).slice(0, 300)}`,
+      );
     }
-    throw new Error(
-      `no matching frame within ${ms} ms; got ${JSON.stringify(this.frames).slice(0, 300)}`,
-    );
   }
 
   /** Closes our side. */

@@ -4,10 +4,14 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { errorText, logger } from "./log.ts";
 
 const log = logger("shutdown");
 const closers: { name: string; close: () => unknown }[] = [];
+
+/** How long one closer may take: a hung socket must not keep the process alive. */
+const CLOSE_LIMIT_MS = 3000;
 let stopping: Promise<never> | undefined;
 
 /** Registers something to close at shutdown (sockets, Kafka clients, the DB). */
@@ -21,9 +25,12 @@ export function shutdown(code = 0, reason = "shutting down"): Promise<never> {
     log.info(reason);
     for (const { name, close } of closers.reverse()) {
       try {
+        const limit = new AbortController();
         await Promise.race([
-          Promise.resolve(close()),
-          new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 3000)),
+          Promise.resolve(close()).finally(() => limit.abort()),
+          delay(CLOSE_LIMIT_MS, undefined, { signal: limit.signal }).then(() => {
+            throw new Error("timed out");
+          }),
         ]);
       } catch (e) {
         log.warn(`closing ${name}: ${errorText(e)}`);
