@@ -1,41 +1,98 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { CentralDb } from "./db.ts";
+import { type ControlMessage, stamp } from "../shared/protocol/messages.ts";
+import { CentralDb, type HistoryFilter, type Page } from "./db.ts";
+import type { Effect } from "./rules.ts";
 
-Deno.test("answered request ids: denied and authorized, the latest only, oldest first", async () => {
+const T0 = 1_800_000_000_000;
+
+// A database in a temporary directory, removed by `done`.
+async function tempDb(): Promise<{ db: CentralDb; path: string; done: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "ev-db-" });
   const path = join(dir, "c.db");
   const db = new CentralDb(path);
-  const t0 = 1_800_000_000_000;
-  db.apply([{
-    kind: "save_cp",
-    cp: {
-      cp_id: "CP-01",
-      location: "x",
-      price_eur_kwh: 0.5,
-      stopped: false,
-      health: "OK",
-      link: "up",
+  return {
+    db,
+    path,
+    done: async () => {
+      db.close();
+      await Deno.remove(dir, { recursive: true });
     },
-  }], t0);
-  const deny = (n: number) => db.apply([{ kind: "deny", request_id: `r${n}` }], t0 + n);
-  for (const n of [1, 2, 4, 5]) deny(n);
-  db.apply([{
+  };
+}
+
+function saveCp(cp_id: string): Effect {
+  return {
+    kind: "save_cp",
+    cp: { cp_id, location: "x", price_eur_kwh: 0.5, stopped: false, health: "OK", link: "up" },
+  };
+}
+
+// Session sN answers request rN.
+function openSession(session_id: string, cp_id: string, driver_id: string, at: number): Effect {
+  return {
     kind: "open_session",
     session: {
-      session_id: "s3",
-      request_id: "r3",
-      cp_id: "CP-01",
-      driver_id: "D",
+      session_id,
+      request_id: session_id.replace("s", "r"),
+      cp_id,
+      driver_id,
       price_eur_kwh: 0.5,
       consumo_kwh: 0,
       importe_eur: 0,
       last_seq: -1,
-      started_at: t0 + 3,
-      last_seen_at: t0 + 3,
+      started_at: at,
+      last_seen_at: at,
     },
-  }], t0 + 3);
+  };
+}
+
+function closeSession(
+  session_id: string,
+  cp_id: string,
+  driver_id: string,
+  status: "ENDED" | "ABORTED",
+  started_at: number,
+): Effect {
+  return {
+    kind: "close_session",
+    ticket: stamp({
+      type: "TICKET",
+      driver_id,
+      request_id: session_id.replace("s", "r"),
+      session_id,
+      cp_id,
+      price_eur_kwh: 0.5,
+      consumo_kwh: 2,
+      importe_eur: 1,
+      started_at,
+      ended_at: started_at + 100,
+      status,
+      reason: status === "ENDED" ? "COMPLETED" : "AVERIA",
+    }, started_at + 100),
+  };
+}
+
+function event(
+  detail: string,
+  at: number,
+  kind: string,
+  cp_id?: string,
+  session_id?: string,
+): Effect {
+  return { kind: "event", event: { at, cp_id, session_id, kind, detail } };
+}
+
+function send(message: ControlMessage): Effect {
+  return { kind: "send", message };
+}
+
+Deno.test("answered request ids: denied and authorized, the latest only, oldest first", async () => {
+  const { db, path, done } = await tempDb();
+  db.apply([saveCp("CP-01")], T0);
+  for (const n of [1, 2, 4, 5]) db.apply([{ kind: "deny", request_id: `r${n}` }], T0 + n);
+  db.apply([openSession("s3", "CP-01", "D", T0 + 3)], T0 + 3);
 
   assert.deepEqual(db.recentRequestIds(3), ["r3", "r4", "r5"]);
   db.close();
@@ -44,5 +101,135 @@ Deno.test("answered request ids: denied and authorized, the latest only, oldest 
   const kept = raw.prepare("SELECT request_id FROM denials ORDER BY denied_at").all();
   assert.deepEqual(kept.map((r) => r.request_id), ["r2", "r4", "r5"]);
   raw.close();
-  await Deno.remove(dir, { recursive: true });
+  await done();
+});
+
+// s1..s4 started one ms apart, on two CPs by two drivers; s4 still running.
+function sessionHistory(db: CentralDb): void {
+  db.apply([saveCp("CP-01"), saveCp("CP-02")], T0);
+  const plan = [
+    ["s1", "CP-01", "D1", "ENDED"],
+    ["s2", "CP-02", "D2", "ABORTED"],
+    ["s3", "CP-01", "D2", "ENDED"],
+    ["s4", "CP-02", "D1", undefined],
+  ] as const;
+  plan.forEach(([id, cp, driver, end], i) => {
+    const at = T0 + i + 1;
+    db.apply([openSession(id, cp, driver, at)], at);
+    if (end) db.apply([closeSession(id, cp, driver, end, at)], at + 100);
+  });
+}
+
+const sessionIds = (p: Page<{ session_id: string }>) => p.items.map((s) => s.session_id);
+
+Deno.test("session history: newest first, in pages, with the total", async () => {
+  const { db, done } = await tempDb();
+  sessionHistory(db);
+  const all = db.sessions();
+  assert.deepEqual(sessionIds(all), ["s4", "s3", "s2", "s1"]);
+  assert.deepEqual([all.total, all.limit, all.offset], [4, 100, 0]);
+  const page = db.sessions({ limit: 2, offset: 1 });
+  assert.deepEqual(sessionIds(page), ["s3", "s2"]);
+  assert.deepEqual([page.total, page.limit, page.offset], [4, 2, 1]);
+  assert.deepEqual(sessionIds(db.sessions({ offset: 10 })), []);
+  assert.equal(db.sessions({ offset: 10 }).total, 4, "the total ignores the page");
+
+  const s2 = db.sessions({ status: "ABORTED" }).items[0];
+  assert.deepEqual(
+    [s2.status, s2.end_reason, s2.consumo_kwh, s2.ended_at],
+    ["ABORTED", "AVERIA", 2, T0 + 102],
+  );
+  await done();
+});
+
+Deno.test("session history: each filter, and filters combined", async () => {
+  const { db, done } = await tempDb();
+  sessionHistory(db);
+  const cases: [HistoryFilter, string[]][] = [
+    [{ cp: "CP-01" }, ["s3", "s1"]],
+    [{ driver: "D1" }, ["s4", "s1"]],
+    [{ status: "RUNNING" }, ["s4"]],
+    [{ status: "ENDED" }, ["s3", "s1"]],
+    // from is inclusive, to exclusive: s2 started at T0 + 2, s4 at T0 + 4.
+    [{ from: T0 + 2, to: T0 + 4 }, ["s3", "s2"]],
+    [{ cp: "CP-01", driver: "D2", status: "ENDED" }, ["s3"]],
+    [{ cp: "CP-03" }, []],
+  ];
+  for (const [filter, expected] of cases) {
+    const page = db.sessions(filter);
+    assert.deepEqual(sessionIds(page), expected, JSON.stringify(filter));
+    assert.equal(page.total, expected.length, JSON.stringify(filter));
+  }
+  assert.equal(db.sessions({ cp: "CP-01", limit: 1 }).total, 2);
+  await done();
+});
+
+// e1..e4 one ms apart: on CPs, on sessions, and one of the whole network.
+function eventHistory(db: CentralDb): void {
+  db.apply([
+    event("e1", T0 + 1, "session_start", "CP-01", "s1"),
+    event("e2", T0 + 2, "averia", "CP-02", "s2"),
+    event("e3", T0 + 3, "averia", "CP-01"),
+    event("e4", T0 + 4, "central_start"),
+  ], T0 + 4);
+}
+
+const details = (p: Page<{ detail: string }>) => p.items.map((e) => e.detail);
+
+Deno.test("event history: newest first, each filter, in pages", async () => {
+  const { db, done } = await tempDb();
+  eventHistory(db);
+  const all = db.events();
+  assert.deepEqual(details(all), ["e4", "e3", "e2", "e1"]);
+  assert.deepEqual([all.total, all.limit, all.offset], [4, 100, 0]);
+  const page = db.events({ limit: 1, offset: 2 });
+  assert.deepEqual([details(page), page.total], [["e2"], 4]);
+
+  const cases: [HistoryFilter, string[]][] = [
+    [{ cp: "CP-01" }, ["e3", "e1"]],
+    [{ kind: "averia" }, ["e3", "e2"]],
+    [{ session: "s1" }, ["e1"]],
+    [{ from: T0 + 2, to: T0 + 4 }, ["e3", "e2"]],
+    [{ cp: "CP-01", kind: "averia" }, ["e3"]],
+  ];
+  for (const [filter, expected] of cases) {
+    const found = db.events(filter);
+    assert.deepEqual(details(found), expected, JSON.stringify(filter));
+    assert.equal(found.total, expected.length, JSON.stringify(filter));
+  }
+  await done();
+});
+
+const command = (cp_id: string, at: number) => stamp({ type: "PARAR", cp_id }, at);
+const pendingIds = (db: CentralDb, limit?: number) =>
+  db.pendingOutbox(limit).map((r) => r.message_id);
+
+Deno.test("outbox: oldest first, each message once, gone only once sent", async () => {
+  const { db, path, done } = await tempDb();
+  const [m1, m2, m3] = [
+    command("CP-01", T0 + 1),
+    command("CP-02", T0 + 2),
+    command("CP-03", T0 + 2),
+  ];
+  db.apply([send(m1)], T0 + 1);
+  db.apply([send(m2), send(m3)], T0 + 2);
+  // The same message written again (a batch replayed after a crash) is not sent twice.
+  db.apply([send(m1)], T0 + 3);
+
+  const rows = db.pendingOutbox();
+  assert.deepEqual(rows.map((r) => r.message_id), [m1.id, m2.id, m3.id]);
+  assert.deepEqual([rows[0].msg_key, JSON.parse(rows[0].body)], ["CP-01", m1]);
+  assert.deepEqual(pendingIds(db, 2), [m1.id, m2.id]);
+
+  db.sent([m2.id, "never-written"]);
+  db.sent([]);
+  assert.deepEqual(pendingIds(db), [m1.id, m3.id]);
+  db.close();
+  // What was not acknowledged is there for the next run.
+  const reopened = new CentralDb(path);
+  assert.deepEqual(pendingIds(reopened), [m1.id, m3.id]);
+  reopened.sent([m1.id, m3.id]);
+  assert.deepEqual(pendingIds(reopened), []);
+  reopened.close();
+  await done();
 });

@@ -1,6 +1,8 @@
 /**
  * Central's HTTP API and web panel: `GET /` (the panel), `GET /ws` (live updates),
- * `GET /cps`, `GET /sessions`, `GET /events`, `POST /command`. Every error is JSON with a
+ * `GET /cps`, `GET /cps/:id`, `GET /sessions`, `GET /events`, `GET /metrics`, `GET /health`,
+ * `GET /auth`,
+ * `POST /cps` (enrol) and `POST /command`, all in one route table. Every error is JSON with a
  * 4xx status and a plain message.
  *
  * @module
@@ -35,14 +37,17 @@ export interface CentralApi {
   token?: string;
   /** Registers a change listener; returns its removal. */
   subscribe(listener: () => void): () => void;
+  /** Whether Central can read Kafka now (false before it could, and while it cannot). */
+  kafkaReachable(): boolean;
 }
 
 const MAX_BODY = 4096;
+const HTML = "text/html; charset=utf-8";
 
-function json(status: number, body: unknown): Response {
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8" },
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }
 
@@ -57,59 +62,58 @@ export function snapshot(api: CentralApi): string {
   });
 }
 
+/** What a route's handler gets. */
+interface Call {
+  req: Request;
+  api: CentralApi;
+  url: URL;
+  /** The pattern's named groups, still percent-encoded as they came. */
+  params: Record<string, string | undefined>;
+}
+
+/** One entry of the route table. */
+interface Route {
+  method: "GET" | "POST";
+  pattern: URLPattern;
+  handler: (call: Call) => Response | Promise<Response>;
+}
+
+function route(method: Route["method"], pathname: string, handler: Route["handler"]): Route {
+  return { method, pattern: new URLPattern({ pathname }), handler };
+}
+
+/** Every route; a path that only matches under other methods is a 405, any other a 404. */
+const ROUTES: Route[] = [
+  route("GET", "/", () => new Response(panel, { headers: { "content-type": HTML } })),
+  route("GET", "/ws", ({ req, api }) => upgrade(req, api)),
+  route("GET", "/cps", ({ api }) => json(200, { items: api.cps() })),
+  route("GET", "/cps/:id", ({ api, params }) => oneCp(api, params.id ?? "")),
+  route("GET", "/metrics", metrics),
+  route("GET", "/health", health),
+  route("GET", "/sessions", sessions),
+  route("GET", "/events", events),
+  route("GET", "/auth", auth),
+  route("POST", "/cps", enrol),
+  route("POST", "/command", command),
+];
+
 /** Handles one request. */
 export async function handle(req: Request, api: CentralApi): Promise<Response> {
   const url = new URL(req.url);
-  const route = `${req.method} ${url.pathname.replace(/\/+$/, "") || "/"}`;
+  // Trailing slashes are ignored: `/cps/` is `/cps`.
+  const path = url.pathname.replace(/\/+$/, "") || "/";
   try {
-    switch (route) {
-      case "GET /":
-        return new Response(panel, { headers: { "content-type": "text/html; charset=utf-8" } });
-      case "GET /ws":
-        return upgrade(req, api);
-      case "GET /cps":
-        return json(200, { items: api.cps() });
-      case "GET /metrics":
-        if (url.searchParams.has("reset")) api.resetMetrics();
-        return json(200, api.metrics());
-      case "GET /sessions":
-        return json(
-          200,
-          api.db.sessions(parseHistoryQuery(url.searchParams, ["cp", "driver", "status"])),
-        );
-      case "GET /events":
-        return json(
-          200,
-          api.db.events(parseHistoryQuery(url.searchParams, ["cp", "kind", "session"])),
-        );
-      case "GET /auth":
-        authorize(req, api);
-        return json(200, { ok: true });
-      case "POST /cps": {
-        authorize(req, api);
-        const body = parseEnrolBody(await readBody(req));
-        await api.enrol(body.cp_id, body.secret);
-        return json(201, { ok: true, cp_id: body.cp_id });
-      }
-      case "POST /command": {
-        authorize(req, api);
-        const text = await readBody(req);
-        const cmd = parseCommandBody(text);
-        if (!api.command(cmd.command, cmd.cp_id)) {
-          throw new ApiError(404, `unknown CP "${cmd.cp_id}"`);
-        }
-        return json(200, { ok: true, command: cmd.command, cp_id: cmd.cp_id });
-      }
-    }
-    const one = /^\/cps\/([^/]+)$/.exec(url.pathname);
-    if (one && req.method === "GET") {
-      const cp = api.cp(decodeURIComponent(one[1]));
-      if (!cp) throw new ApiError(404, `unknown CP "${one[1].slice(0, 64)}"`);
-      return json(200, cp);
-    }
-    const known = ["/", "/ws", "/cps", "/sessions", "/events", "/command", "/auth", "/metrics"];
-    if (known.includes(url.pathname)) {
-      throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}`);
+    const matches = ROUTES.flatMap((r) => {
+      const m = r.pattern.exec({ pathname: path });
+      return m ? [{ route: r, params: m.pathname.groups }] : [];
+    });
+    const hit = matches.find((m) => m.route.method === req.method);
+    // Awaited here so that a handler's rejection is answered below like a throw.
+    if (hit) return await hit.route.handler({ req, api, url, params: hit.params });
+    if (matches.length > 0) {
+      const allow = [...new Set(matches.map((m) => m.route.method))].join(", ");
+      const error = `${req.method} is not allowed on ${url.pathname}`;
+      return json(405, { error }, { allow });
     }
     throw new ApiError(
       404,
@@ -117,8 +121,68 @@ export async function handle(req: Request, api: CentralApi): Promise<Response> {
     );
   } catch (e) {
     if (e instanceof ApiError) return json(e.status, { error: e.message });
-    log.error(`${route}: ${errorText(e)}`);
+    log.error(`${req.method} ${path}: ${errorText(e)}`);
     return json(500, { error: "internal error" });
+  }
+}
+
+function metrics({ api, url }: Call): Response {
+  if (url.searchParams.has("reset")) api.resetMetrics();
+  return json(200, api.metrics());
+}
+
+// For operators, scripts and load balancers: 200 while Central serves, 503 while it cannot
+// read Kafka (requests wait, the session watchdog is paused).
+function health({ api }: Call): Response {
+  const kafka = api.kafkaReachable() ? "reachable" : "unreachable";
+  return json(kafka === "reachable" ? 200 : 503, { kafka });
+}
+
+function sessions({ api, url }: Call): Response {
+  return json(
+    200,
+    api.db.sessions(parseHistoryQuery(url.searchParams, ["cp", "driver", "status"])),
+  );
+}
+
+function events({ api, url }: Call): Response {
+  return json(200, api.db.events(parseHistoryQuery(url.searchParams, ["cp", "kind", "session"])));
+}
+
+// Lets the panel check a token before it offers the command buttons.
+function auth({ req, api }: Call): Response {
+  authorize(req, api);
+  return json(200, { ok: true });
+}
+
+async function enrol({ req, api }: Call): Promise<Response> {
+  authorize(req, api);
+  const body = parseEnrolBody(await readBody(req));
+  await api.enrol(body.cp_id, body.secret);
+  return json(201, { ok: true, cp_id: body.cp_id });
+}
+
+async function command({ req, api }: Call): Promise<Response> {
+  authorize(req, api);
+  const cmd = parseCommandBody(await readBody(req));
+  if (!api.command(cmd.command, cmd.cp_id)) throw new ApiError(404, `unknown CP "${cmd.cp_id}"`);
+  return json(200, { ok: true, command: cmd.command, cp_id: cmd.cp_id });
+}
+
+// `raw` is the id as it came in the path; the error shows it that way.
+function oneCp(api: CentralApi, raw: string): Response {
+  const id = decoded(raw);
+  const cp = id === undefined ? undefined : api.cp(id);
+  if (!cp) throw new ApiError(404, `unknown CP "${raw.slice(0, 64)}"`);
+  return json(200, cp);
+}
+
+// A malformed escape (`%E0%A4%A`) names no CP: undefined rather than a URIError and a 500.
+function decoded(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,12 @@
  */
 import type { Kafka } from "kafkajs";
 import { setTimeout as delay } from "node:timers/promises";
-import { type Consumed, type RunningConsumer, startConsumer } from "../shared/kafka/consumer.ts";
+import {
+  type Consumed,
+  type KafkaRecord,
+  type RunningConsumer,
+  startConsumer,
+} from "../shared/kafka/consumer.ts";
 import { groupFor, type Topics } from "../shared/kafka/topics.ts";
 import { logger } from "../shared/process/log.ts";
 import {
@@ -57,6 +62,10 @@ export class KafkaIntake {
       // Committed once a second, not per batch (as many broker writes as requests).
       commitPeriodically: true,
       onBatch,
+      onInvalid: (r: KafkaRecord, error: string) => {
+        this.metrics.counts.invalid++;
+        log.warn(`skipped ${r.topic} message at ${r.partition}/${r.offset}: ${error}`);
+      },
     };
     // Requests and telemetry have consumers of their own, so that a decision never waits
     // behind a second's worth of telemetry from thousands of CPs.
@@ -94,7 +103,9 @@ export class KafkaIntake {
       const effects: Effect[] = [];
       for (const consumed of batch.slice(i, i + BATCH_SLICE)) {
         this.metrics.counts.records++;
-        effects.push(...this.#onMessage(consumed, now));
+        const more = this.#onMessage(consumed, now);
+        if (more.every((e) => e.kind === "log")) this.metrics.counts.ignored++;
+        effects.push(...more);
       }
       this.runner.apply(effects, now);
     }
@@ -137,6 +148,11 @@ export class KafkaIntake {
       }
     }
     if (!stalled) this.runner.apply(this.rules.tick(now), now);
+  }
+
+  /** Whether Central reads Kafka now: started, and fetched within {@link KAFKA_STALL_MS}. */
+  get reachable(): boolean {
+    return this.#consumers.length > 0 && Date.now() - this.#lastFetchAt <= KAFKA_STALL_MS;
   }
 
   /** Stops the watchdog and leaves the consumer groups (offsets committed). */

@@ -142,6 +142,7 @@ if (config.httpPort) {
       enrol: (cpId, secret) => app.enrol(cpId, secret),
       token: config.token,
       subscribe: (l) => app.runner.subscribe(l),
+      kafkaReachable: () => app.intake.reachable,
     });
     onShutdown("http server", () => http!.shutdown());
   } catch (e) {

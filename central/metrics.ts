@@ -52,8 +52,19 @@ export function memory(): Record<string, number> {
 
 /** Central's counters and delay samples. */
 export class Metrics {
-  /** Kafka records read and batches handled; telemetry readings applied or ignored. */
-  readonly counts = { telemetryApplied: 0, telemetryIgnored: 0, records: 0, batches: 0 };
+  /**
+   * Kafka records read and batches handled; records that were not a message (`invalid`), and
+   * messages the rules ignored, changing nothing (`ignored`: a duplicate request, a forged or
+   * stale reading); telemetry readings applied or ignored.
+   */
+  readonly counts = {
+    telemetryApplied: 0,
+    telemetryIgnored: 0,
+    records: 0,
+    batches: 0,
+    invalid: 0,
+    ignored: 0,
+  };
   /** Telemetry: from the engine's send to Central's state. */
   readonly lag = new Samples();
   /** Requests: from the driver's send to Central's decision. */
