@@ -8,7 +8,6 @@
  */
 import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/process/cli.ts";
 import { hostPortText } from "../shared/net/host_port.ts";
-import { paint } from "../shared/term/colors.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { createKafka } from "../shared/kafka/client.ts";
@@ -20,6 +19,8 @@ import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.
 import { topicNames } from "../shared/kafka/topics.ts";
 import { Engine } from "./engine.ts";
 import { startHealthServer } from "./health_server.ts";
+import { engineStatusText } from "./status_text.ts";
+import { TelemetrySender } from "./telemetry_sender.ts";
 
 /** The health port when none is given. */
 export const DEFAULT_ENGINE_PORT = 7001;
@@ -72,15 +73,7 @@ const status = new StatusLine("STATUS");
 onShutdown("status line", () => status.close());
 
 function show(): void {
-  const s = engine.supply;
-  const r = s?.reading();
-  const supply = s && r
-    ? ` driver ${s.plan.driver_id} ${r.consumo_kwh.toFixed(3)} kWh ${r.importe_eur.toFixed(3)} €`
-    : "";
-  const state = engine.state;
-  const color = state === "AVERIADO" ? "red" : state === "PARADO" ? "orange" : "green";
-  const keys = status.tty ? "   [f]ault on/off  [u]nplug  [q]uit" : "";
-  status.set(paint(color, `${engine.cpId ?? "(no CP yet)"} ${state}${supply}`) + keys);
+  status.set(engineStatusText(engine, status.tty));
 }
 
 let server;
@@ -106,34 +99,17 @@ onShutdown("health server", () => server.close());
 
 const kafka = createKafka(brokerText, "ev-engine");
 const producer = new JsonProducer(kafka);
-let sending: Promise<void> = Promise.resolve();
-/** Ends of supply not yet taken by Kafka: retried with the next send, never dropped. */
-let unsentEnds: TelemetryMessage[] = [];
-let failing = false;
+const sender = new TelemetrySender(producer, topics.telemetry, log);
 
 function send(messages: TelemetryMessage[]): void {
   show();
-  if (messages.length === 0 && unsentEnds.length === 0) return;
-  sending = sending.then(async () => {
-    const batch = [...unsentEnds, ...messages];
-    unsentEnds = [];
-    try {
-      await producer.send(topics.telemetry, batch.map((m) => ({ key: m.cp_id, value: m })));
-      if (failing) log.info("Kafka takes telemetry again");
-      failing = false;
-    } catch (e) {
-      // Readings are cumulative, so a lost one is made good by the next; an end is kept.
-      unsentEnds = batch.filter((m) => m.type === "SUPPLY_END");
-      if (!failing) log.error(`sending telemetry failed: ${errorText(e)}; retrying`);
-      failing = true;
-    }
-  });
+  sender.send(messages);
 }
 
 try {
   await producer.connect();
   onShutdown("kafka producer", async () => {
-    await sending;
+    await sender.idle();
     await producer.disconnect();
   });
   const consumer = await startConsumer({

@@ -19,6 +19,7 @@ import {
   type Register,
 } from "../shared/protocol/messages.ts";
 import { Backoff } from "../shared/process/backoff.ts";
+import { retry } from "../shared/process/retry.ts";
 
 const log = logger("central-link");
 
@@ -58,7 +59,7 @@ export class CentralLink {
   #link?: FramedConn;
   #registered = false;
   #everRegistered = false;
-  #stopped = false;
+  readonly #stop = new AbortController();
   #health: Health;
   readonly #backoff = new Backoff();
 
@@ -77,14 +78,21 @@ export class CentralLink {
     return this.#registered;
   }
 
-  /** Runs until stopped, reconnecting as needed. */
+  /** Runs until stopped or refused for good, reconnecting with backoff. */
   async run(): Promise<void> {
-    while (!this.#stopped) {
+    // Each session is an attempt that fails when it ends, unless Central refused us for good.
+    const session = async () => {
       const why = await this.#session();
-      if (this.#stopped) return;
-      if (why === null) return; // refused
-      this.events.down(why);
-      await new Promise((r) => setTimeout(r, this.#backoff.next()));
+      if (why !== null) throw new Error(why);
+    };
+    try {
+      await retry(session, {
+        delayMs: () => this.#backoff.next(),
+        signal: this.#stop.signal,
+        onError: (e) => this.events.down(errorText(e)),
+      });
+    } catch (e) {
+      if (!this.#stop.signal.aborted) throw e;
     }
   }
 
@@ -109,6 +117,11 @@ export class CentralLink {
       conn = await Deno.connect({ hostname: this.central.host, port: this.central.port });
     } catch (e) {
       return `cannot reach Central at ${hostPortText(this.central)}: ${errorText(e)}`;
+    }
+    // Stopped while connecting: stop() had no link to close yet.
+    if (this.#stop.signal.aborted) {
+      conn.close();
+      return "stopped";
     }
     const link = new FramedConn(conn);
     this.#link = link;
@@ -174,7 +187,7 @@ export class CentralLink {
 
   /** Closes the link and stops reconnecting. */
   stop(): void {
-    this.#stopped = true;
+    this.#stop.abort();
     this.#link?.close();
   }
 }

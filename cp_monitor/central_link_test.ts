@@ -121,3 +121,27 @@ Deno.test("a slower beat asked in WELCOME is not mistaken for Central's silence"
   server?.close();
   await served;
 });
+
+Deno.test("a stop ends the pause between attempts at once, and nothing is tried after it", async () => {
+  // A port with nothing behind it: every attempt fails at once and is followed by a pause.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const downs: string[] = [];
+  const link = new CentralLink(
+    { host: "127.0.0.1", port },
+    { cp_id: "X", location: "here", price_eur_kwh: 0.3 },
+    "OK",
+    { up() {}, down: (w) => downs.push(w), refused() {}, notice() {} },
+  );
+  const running = link.run();
+  await eventually("the first failed attempt", () => downs.length === 1, 5000);
+  const stoppedAt = performance.now();
+  link.stop();
+  await running;
+  // The shortest pause of the backoff is 400 ms.
+  const took = performance.now() - stoppedAt;
+  assert.ok(took < 300, `run() ended ${Math.round(took)} ms after stop()`);
+  assert.equal(downs.length, 1);
+  assert.match(downs[0], /cannot reach Central at 127\.0\.0\.1:\d+/);
+});

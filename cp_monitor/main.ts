@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setTimeout as delay } from "node:timers/promises";
 import {
   parseCommandLine,
   parseHostPort,
@@ -15,7 +16,6 @@ import {
   UsageError,
 } from "../shared/process/cli.ts";
 import { hostPortText } from "../shared/net/host_port.ts";
-import { paint } from "../shared/term/colors.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { logger } from "../shared/process/log.ts";
 import type { Health } from "../shared/protocol/messages.ts";
@@ -23,11 +23,10 @@ import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.
 import { StatusLine } from "../shared/term/status_line.ts";
 import { CentralLink } from "./central_link.ts";
 import { EngineChecker } from "./engine_checker.ts";
+import { KEY_SUPPLY_S, localOrder } from "./local_command.ts";
+import { healthChangeLine, monitorStatusText } from "./operator_text.ts";
 
 const log = logger("monitor");
-
-/** A test supply started with the `s` key lasts this long. */
-const KEY_SUPPLY_S = 10;
 
 const spec = {
   name: "EV_CP_M",
@@ -83,12 +82,15 @@ let lastCheck = "";
 let linkText = "connecting to Central…";
 
 function draw(): void {
-  const h = health === "OK" ? paint("green", "engine OK") : paint("red", `engine KO (${detail})`);
-  const l = link.registered ? paint("green", "linked to Central") : paint("gray", linkText);
-  const keys = status.tty ? "   [p]arar [a]ctivar [s]uministrar [q]uit" : "";
-  // The time of the last check changes every second: shown only where it redraws in place.
-  const when = status.tty && lastCheck ? `, checked ${lastCheck}` : "";
-  status.set(`${config.cpId}: ${l}, ${h}${when}${keys}`);
+  status.set(monitorStatusText({
+    cpId: config.cpId,
+    health,
+    detail,
+    registered: link.registered,
+    linkText,
+    lastCheck,
+    tty: status.tty,
+  }));
 }
 
 const link = new CentralLink(
@@ -119,18 +121,16 @@ const link = new CentralLink(
 );
 onShutdown("central link", () => link.stop());
 
-let firstCheck: () => void;
-const checked = new Promise<void>((resolve) => (firstCheck = resolve));
+const checked = Promise.withResolvers<void>();
 const checker = new EngineChecker(config.engine, config.cpId, (h, d) => {
-  firstCheck();
+  checked.resolve();
   lastCheck = new Date().toLocaleTimeString();
   if (h !== health) {
-    const first = health === undefined;
+    const line = healthChangeLine(health, h, d, link.registered);
     health = h;
     detail = d;
     link.setHealth(h);
-    if (h === "KO") log.warn(`AVERIA: ${d}${link.registered ? " (sent to Central)" : ""}`);
-    else if (!first) log.info(`engine recovered${link.registered ? ": OK sent to Central" : ""}`);
+    if (line) log[line.level](line.text);
   }
   draw();
 });
@@ -142,22 +142,15 @@ log.info(
 );
 checker.start();
 // Register with the engine's real health, not a guess (the first check takes milliseconds).
-await Promise.race([checked, new Promise((r) => setTimeout(r, 1500))]);
+await Promise.race([checked.promise, delay(1500)]);
 void link.run();
 
 function local(command: string, argument: string): void {
-  let sent: boolean;
-  if (command === "suministrar") {
-    const seconds = argument ? Number(argument) : KEY_SUPPLY_S;
-    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 86_400) {
-      status.print(`suministrar needs a duration in seconds (1-86400), got "${argument}"`);
-      return;
-    }
-    sent = link.sendLocal({ type: "SUMINISTRAR", duration_s: seconds });
-  } else {
-    sent = link.sendLocal({ type: command === "parar" ? "PARAR" : "ACTIVAR" });
+  const order = localOrder(command, argument);
+  if ("error" in order) status.print(order.error);
+  else if (!link.sendLocal(order.message)) {
+    status.print(`${command}: not linked to Central right now; try again`);
   }
-  if (!sent) status.print(`${command}: not linked to Central right now; try again`);
 }
 
 void readCommands(

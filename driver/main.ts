@@ -7,11 +7,9 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { parseCommandLine, parseHostPort, parseId, parseNumber } from "../shared/process/cli.ts";
 import { hostPortText } from "../shared/net/host_port.ts";
-import { paint } from "../shared/term/colors.ts";
-import { stdinLines } from "../shared/term/input.ts";
 import { createKafka } from "../shared/kafka/client.ts";
 import { startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
@@ -22,21 +20,19 @@ import {
   parseTelemetryMessage,
   type RequestsMessage,
   type TelemetryMessage,
-  type Ticket,
 } from "../shared/protocol/messages.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { topicNames } from "../shared/kafka/topics.ts";
-import { ID_PATTERN } from "../shared/protocol/validate.ts";
-import { chargeAt, type DriverView, type Outcome, summarize } from "./charge_flow.ts";
+import { chargeAt, type Outcome, summarize } from "./charge_flow.ts";
+import { ConsoleView } from "./console_view.ts";
 import { Inbox } from "./inbox.ts";
-import { parseRequestsFile } from "./requests_file.ts";
+import { DEFAULT_FILE, requestSource } from "./request_source.ts";
 
 const log = logger("driver");
 
 /** Pause between one ticket and the next request, as the spec asks. */
-const PAUSE_MS = 4000;
-const DEFAULT_FILE = "requests.txt";
+const PAUSE_S = 4;
 
 const spec = {
   name: "EV_Driver",
@@ -84,49 +80,11 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   silenceTimeoutMs: 1000 * parseNumber(options["silence-timeout"]!, "--silence-timeout", 2, 3600),
 }));
 
-/** Where the CP ids come from: a file, one --cp, or a prompt. */
-async function requestSource(): Promise<{ ids: AsyncIterable<string>; describe: string }> {
-  if (config.cp) return { ids: list([config.cp]), describe: `--cp ${config.cp}` };
-  const path = config.file ?? DEFAULT_FILE;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (config.file === undefined && e instanceof Deno.errors.NotFound) {
-      return { ids: prompted(), describe: "the prompt (no requests.txt here)" };
-    }
-    console.error(`EV_Driver: error: cannot read requests file "${path}": ${errorText(e)}`);
-    Deno.exit(1);
-  }
-  const { ids, errors } = parseRequestsFile(text);
-  if (errors.length) {
-    for (const e of errors) console.error(`EV_Driver: error: ${path}:${e.line}: ${e.message}`);
-    Deno.exit(1);
-  }
-  return { ids: list(ids), describe: `${ids.length} request(s) from ${path}` };
+const source = await requestSource({ cp: config.cp, file: config.file });
+if ("errors" in source) {
+  for (const e of source.errors) console.error(`EV_Driver: error: ${e}`);
+  Deno.exit(1);
 }
-
-async function* list(ids: string[]): AsyncGenerator<string> {
-  yield* ids;
-}
-
-async function* prompted(): AsyncGenerator<string> {
-  const question = "CP id to charge at (Enter on an empty line or Ctrl+D to finish): ";
-  // On a terminal the answer is typed after the question; elsewhere it is a line of its own.
-  const ask = () =>
-    Deno.stdin.isTerminal()
-      ? Deno.stdout.writeSync(new TextEncoder().encode(question))
-      : console.log(question);
-  ask();
-  for await (const line of stdinLines()) {
-    if (line === "") return;
-    if (ID_PATTERN.test(line)) yield line;
-    else console.log(`"${line.slice(0, 40)}" is not a CP id`);
-    ask();
-  }
-}
-
-const source = await requestSource();
 try {
   await Deno.mkdir(config.tickets, { recursive: true });
 } catch (e) {
@@ -144,57 +102,10 @@ const topics = topicNames();
 const inbox = new Inbox<ControlMessage | TelemetryMessage>();
 const stop = new AbortController();
 const me = config.driverId;
-let chargeStarted = 0;
-
-function elapsed(): string {
-  const s = Math.floor((Date.now() - chargeStarted) / 1000);
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-}
-
-async function saveTicket(t: Ticket): Promise<void> {
-  const file = join(config.tickets, `${t.session_id}.json`);
-  const { type: _type, id: _id, ts: _ts, ...fields } = t;
-  const body = {
-    ...fields,
-    started_at_iso: new Date(t.started_at).toISOString(),
-    ended_at_iso: new Date(t.ended_at).toISOString(),
-  };
-  try {
-    await Deno.writeTextFile(file, JSON.stringify(body, null, 2) + "\n");
-    status.print(`ticket saved to ${file}`);
-  } catch (e) {
-    log.error(`cannot save the ticket to ${file}: ${errorText(e)}`);
-  }
-}
-
-const view: DriverView = {
-  requested: (cp) => status.print(`REQUEST ${cp}: asking Central for a charge…`),
-  authorized: (a) => {
-    chargeStarted = Date.now();
-    status.print(paint("green", `AUTHORIZED at ${a.cp_id}: plug in (${a.price_eur_kwh} €/kWh)`));
-  },
-  denied: (d) => status.print(paint("red", `DENIED at ${d.cp_id}: ${d.message}`)),
-  progress: (t) => {
-    const text = `${t.cp_id}: ${t.consumo_kwh.toFixed(3)} kWh  ${
-      t.importe_eur.toFixed(3)
-    } €  ${elapsed()}`;
-    status.set(status.tty ? `⚡ ${paint("green", text)}` : text);
-  },
-  ticket: (t) => {
-    const color = t.status === "ENDED" ? "green" : "yellow";
-    status.print(
-      paint(color, `TICKET ${t.cp_id}: ${t.status} (${t.reason}) `) +
-        `${t.consumo_kwh.toFixed(3)} kWh × ${t.price_eur_kwh} €/kWh = ` +
-        `${t.importe_eur.toFixed(3)} €` +
-        // Scripts and logs get the whole ticket on the line; a person, the saved file.
-        (status.tty ? "" : ` ${JSON.stringify(t)}`),
-    );
-    if (status.tty) status.set(""); // the charge is over: no live line left behind
-    void saveTicket(t);
-  },
-  noAnswer: (cp, s) => status.print(paint("yellow", `NO ANSWER for ${cp} within ${s} s; going on`)),
-  lost: (cp, s) => status.print(paint("yellow", `LOST ${cp}: no news for ${s} s; giving up`)),
-};
+const view = new ConsoleView({ status, ticketsDir: config.tickets });
+// Runs after the charge's closer (closers run newest first): a cancelled charge's ticket is
+// on disk before the process exits.
+onShutdown("tickets", () => view.saved());
 
 const kafka = createKafka(brokerText, `ev-driver-${me}`);
 const producer = new JsonProducer(kafka);
@@ -236,20 +147,20 @@ const io = {
   view,
   send: (m: RequestsMessage, key: string) => producer.send(topics.requests, [{ key, value: m }]),
 };
+
+/** The pause before the next request, counted down a second at a time; Ctrl+C ends it. */
+async function pause(): Promise<void> {
+  for (let left = PAUSE_S; left > 0 && !stop.signal.aborted; left--) {
+    view.waiting(left, PAUSE_S);
+    // Rejects only when aborted, which the loop's condition then sees.
+    await delay(1000, undefined, { signal: stop.signal }).catch(() => {});
+  }
+}
+
 const outcomes: Outcome[] = [];
 log.info(`driver ${me}: ${source.describe}; Kafka at ${brokerText}`);
-let first = true;
 for await (const cpId of source.ids) {
-  if (!first) {
-    for (let left = PAUSE_MS / 1000; left > 0 && !stop.signal.aborted; left--) {
-      status.set(`next request in ${left} s…`);
-      if (left === PAUSE_MS / 1000 && !status.tty) {
-        console.log(`WAIT ${left} s before the next request`);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  first = false;
+  if (outcomes.length > 0) await pause();
   if (stop.signal.aborted) break;
   const run = chargeAt(
     cpId,
@@ -262,5 +173,6 @@ for await (const cpId of source.ids) {
   outcomes.push(outcome);
   if (stop.signal.aborted) break;
 }
+await view.saved(); // the last ticket's "saved" line comes before the summary
 status.print(summarize(me, outcomes));
 await shutdown(0, "all requests done");

@@ -1,0 +1,52 @@
+/**
+ * The engine's telemetry to Kafka: batches go out one at a time and in order, and while
+ * Kafka refuses them the readings are dropped but the ends of supply are kept for the next
+ * send, since a ticket depends on its end and a lost reading is made good by the next.
+ *
+ * @module
+ */
+import { errorText, type Logger } from "../shared/process/log.ts";
+import type { TelemetryMessage } from "../shared/protocol/messages.ts";
+
+/** What the sender needs of a producer (a JsonProducer, or a fake in tests). */
+export interface TelemetryProducer {
+  send(topic: string, messages: { key: string; value: unknown }[]): Promise<void>;
+}
+
+/** Sends an engine's telemetry, keeping its ends of supply until Kafka takes them. */
+export class TelemetrySender {
+  #sending: Promise<void> = Promise.resolve();
+  /** Ends of supply not yet taken by Kafka: retried with the next send, never dropped. */
+  #unsentEnds: TelemetryMessage[] = [];
+  #failing = false;
+
+  constructor(
+    readonly producer: TelemetryProducer,
+    readonly topic: string,
+    readonly log: Pick<Logger, "info" | "error">,
+  ) {}
+
+  /** Queues `messages` after the sends before them; an empty call still retries kept ends. */
+  send(messages: TelemetryMessage[]): void {
+    if (messages.length === 0 && this.#unsentEnds.length === 0) return;
+    this.#sending = this.#sending.then(async () => {
+      const batch = [...this.#unsentEnds, ...messages];
+      this.#unsentEnds = [];
+      try {
+        await this.producer.send(this.topic, batch.map((m) => ({ key: m.cp_id, value: m })));
+        if (this.#failing) this.log.info("Kafka takes telemetry again");
+        this.#failing = false;
+      } catch (e) {
+        // Readings are cumulative, so a lost one is made good by the next; an end is kept.
+        this.#unsentEnds = batch.filter((m) => m.type === "SUPPLY_END");
+        if (!this.#failing) this.log.error(`sending telemetry failed: ${errorText(e)}; retrying`);
+        this.#failing = true;
+      }
+    });
+  }
+
+  /** Resolves once every send queued so far has been tried (e.g. before disconnecting). */
+  idle(): Promise<void> {
+    return this.#sending;
+  }
+}

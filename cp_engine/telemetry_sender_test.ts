@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import type { TelemetryMessage } from "../shared/protocol/messages.ts";
+import { eventually } from "../shared/process/eventually.ts";
+import { TelemetrySender } from "./telemetry_sender.ts";
+
+// Fixed ids, so that the same reading built twice is equal.
+const reading = (seq: number): TelemetryMessage => ({
+  type: "TELEMETRY",
+  id: `reading-${seq}`,
+  ts: 0,
+  cp_id: "CP-01",
+  driver_id: "D1",
+  session_id: "s1",
+  seq,
+  consumo_kwh: seq / 100,
+  importe_eur: seq / 250,
+});
+
+const end = (session: string): TelemetryMessage => ({
+  type: "SUPPLY_END",
+  id: `end-${session}`,
+  ts: 0,
+  cp_id: "CP-01",
+  driver_id: "D1",
+  session_id: session,
+  consumo_kwh: 0.03,
+  importe_eur: 0.012,
+  reason: "COMPLETED",
+});
+
+/** A producer whose every send waits until the test settles it, one way or the other. */
+function fakeProducer() {
+  const calls: {
+    topic: string;
+    keys: string[];
+    values: unknown[];
+    done: ReturnType<typeof Promise.withResolvers<void>>;
+  }[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  return {
+    calls,
+    get mostInFlight() {
+      return mostInFlight;
+    },
+    async send(topic: string, messages: { key: string; value: unknown }[]): Promise<void> {
+      const done = Promise.withResolvers<void>();
+      calls.push({
+        topic,
+        keys: messages.map((m) => m.key),
+        values: messages.map((m) => m.value),
+        done,
+      });
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        await done.promise;
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+}
+
+function fakeLog() {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m: string) => lines.push(`info ${m}`),
+    error: (m: string) => lines.push(`error ${m}`),
+  };
+}
+
+Deno.test("telemetry: batches go out one at a time, in order, keyed by CP", async () => {
+  const producer = fakeProducer();
+  const sender = new TelemetrySender(producer, "telemetry", fakeLog());
+  sender.send([reading(1)]);
+  sender.send([reading(2), end("s1")]);
+  await eventually("the first send", () => producer.calls.length === 1, 2000);
+  producer.calls[0].done.resolve();
+  await eventually("the second send", () => producer.calls.length === 2, 2000);
+  producer.calls[1].done.resolve();
+  await sender.idle();
+  assert.equal(producer.mostInFlight, 1);
+  assert.deepEqual(producer.calls.map((c) => c.topic), ["telemetry", "telemetry"]);
+  assert.deepEqual(producer.calls.map((c) => c.keys), [["CP-01"], ["CP-01", "CP-01"]]);
+  assert.deepEqual(producer.calls.map((c) => c.values), [[reading(1)], [reading(2), end("s1")]]);
+});
+
+Deno.test("telemetry: nothing to send and nothing kept sends nothing", async () => {
+  const producer = fakeProducer();
+  const sender = new TelemetrySender(producer, "telemetry", fakeLog());
+  sender.send([]);
+  await sender.idle();
+  assert.equal(producer.calls.length, 0);
+});
+
+Deno.test("telemetry: a refused batch drops its readings but its end goes out first next", async () => {
+  const producer = fakeProducer();
+  const sender = new TelemetrySender(producer, "telemetry", fakeLog());
+  sender.send([reading(3), end("s1")]);
+  await eventually("the first send", () => producer.calls.length === 1, 2000);
+  producer.calls[0].done.reject(new Error("broker gone"));
+  await sender.idle();
+  sender.send([reading(1)]);
+  await eventually("the second send", () => producer.calls.length === 2, 2000);
+  assert.deepEqual(producer.calls[1].values, [end("s1"), reading(1)]);
+  producer.calls[1].done.resolve();
+  await sender.idle();
+  sender.send([]);
+  await sender.idle();
+  assert.equal(producer.calls.length, 2, "the end was taken: nothing is sent again");
+});
+
+Deno.test("telemetry: a kept end is retried even when there is nothing new", async () => {
+  const producer = fakeProducer();
+  const sender = new TelemetrySender(producer, "telemetry", fakeLog());
+  sender.send([end("s1")]);
+  await eventually("the first send", () => producer.calls.length === 1, 2000);
+  producer.calls[0].done.reject(new Error("broker gone"));
+  await sender.idle();
+  sender.send([]); // an idle engine's tick
+  await eventually("the retry", () => producer.calls.length === 2, 2000);
+  assert.deepEqual(producer.calls[1].values, [end("s1")]);
+  producer.calls[1].done.resolve();
+  await sender.idle();
+});
+
+Deno.test("telemetry: the failure is logged once and the recovery once", async () => {
+  const producer = fakeProducer();
+  const log = fakeLog();
+  const sender = new TelemetrySender(producer, "telemetry", log);
+  for (const outcome of ["fail", "fail", "fail", "ok", "ok", "fail", "ok"]) {
+    sender.send([reading(producer.calls.length + 1)]);
+    const n = producer.calls.length + 1;
+    await eventually(`send ${n}`, () => producer.calls.length === n, 2000);
+    const done = producer.calls[n - 1].done;
+    if (outcome === "ok") done.resolve();
+    else done.reject(new Error(`refused ${n}`));
+    await sender.idle();
+  }
+  assert.deepEqual(log.lines, [
+    "error sending telemetry failed: refused 1; retrying",
+    "info Kafka takes telemetry again",
+    "error sending telemetry failed: refused 6; retrying",
+    "info Kafka takes telemetry again",
+  ]);
+});
