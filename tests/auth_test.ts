@@ -21,7 +21,7 @@ Deno.test(
         401,
       );
       await net.central.type("enrol CP-02 another-good-secret");
-      await net.central.waitFor(/CP-02 enrolled/);
+      await net.waitEvent("enrolled", { cp: "CP-02" });
 
       const enginePort = freePort();
       await s.engine(enginePort);

@@ -17,11 +17,11 @@ Deno.test(
       await driver.waitFor(/^CHARGING CP-01/);
 
       await broker.stop();
-      await net.central.waitFor(/Kafka unreachable: the session watchdog waits/, 20_000);
+      await net.waitKafka("unreachable", 20_000);
       await broker.start();
 
       // Central's consumer fetches again (a new one, if kafkajs gave the old one up).
-      await net.central.waitFor(/Kafka reachable again/, 60_000);
+      await net.waitKafka("reachable", 60_000);
       const line = await driver.waitFor(/^TICKET CP-01: (ENDED|ABORTED)/, 90_000);
       assert.equal((await driver.exit()).code, 0);
       const ticket = ticketOf(line);

@@ -4,7 +4,7 @@
  * requests and Central restarts. (Broker restarts: broker_restart_test.ts.)
  */
 import assert from "node:assert/strict";
-import { E2E, query, ticketOf, withScenario } from "./harness.ts";
+import { centralApi, E2E, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
 
@@ -205,14 +205,15 @@ Deno.test(
       await driver.waitFor(/^NO ANSWER for CP-01 within 2 s; going on/);
       assert.equal((await driver.exit()).code, 0);
 
-      const central = await s.central(net.centralPort, net.db, [
+      await s.central(net.centralPort, net.db, [
         "--http",
         String(net.httpPort),
         "--request-timeout",
         "2",
       ]);
-      await central.waitFor(/denied: driver D1: EXPIRED/);
-      await central.waitFor(/STATE CP-01 ACTIVADO/);
+      const restarted = centralApi(net.api);
+      await restarted.waitEvent("denied", { cp: "CP-01", detail: /^driver D1: EXPIRED$/ });
+      await restarted.waitState("CP-01", "ACTIVADO");
       const sessions = query(net.db, (db) =>
         db.prepare("SELECT count(*) AS n FROM sessions").get()) as Row;
       assert.equal(sessions.n, 0, "never authorized by surprise");

@@ -292,19 +292,13 @@ export class Scenario {
     for (const id of cpIds) await central.waitFor(new RegExp(`STATE ${id} ACTIVADO`));
     const base = `http://127.0.0.1:${httpPort}`;
     return {
+      ...centralApi(base),
       central,
       centralPort,
       httpPort,
       db,
       cps,
       api: base,
-      waitState: (cp, state, timeoutMs = 10_000) =>
-        eventually(`${cp} to be ${state} on Central`, async () => {
-          const res = await api(`${base}/cps`).catch(() => undefined);
-          const item = (res?.body.items as { cp_id: string; state: string }[] | undefined)
-            ?.find((c) => c.cp_id === cp);
-          return item?.state === state;
-        }, timeoutMs).then(() => {}),
     };
   }
 
@@ -354,8 +348,53 @@ export class Scenario {
   }
 }
 
+/** Central's HTTP API as the tests read it: structured answers, not log wording. */
+export interface CentralApiView {
+  /** Resolves when Central's API shows `cp` in `state` (polled, with a deadline). */
+  waitState(cp: string, state: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves with the first stored event of `kind` (on `cp`, if given) whose detail matches
+   * `detail`, polling `GET /events` until the deadline.
+   */
+  waitEvent(
+    kind: string,
+    filter?: { cp?: string; detail?: RegExp },
+    timeoutMs?: number,
+  ): Promise<{ kind: string; cp_id?: string; detail: string; session_id?: string }>;
+  /** Resolves when `GET /health` says Kafka is `kafka` ("reachable" or "unreachable"). */
+  waitKafka(kafka: "reachable" | "unreachable", timeoutMs?: number): Promise<void>;
+  /** `GET /metrics`. */
+  metrics(): Promise<Record<string, number>>;
+}
+
+/** The {@link CentralApiView} of the Central whose API is at `base`. */
+export function centralApi(base: string): CentralApiView {
+  const get = (path: string) => api(`${base}${path}`).catch(() => undefined);
+  return {
+    waitState: (cp, state, timeoutMs = 10_000) =>
+      eventually(`${cp} to be ${state} on Central`, async () => {
+        const items = (await get("/cps"))?.body.items as { cp_id: string; state: string }[];
+        return items?.find((c) => c.cp_id === cp)?.state === state;
+      }, timeoutMs).then(() => {}),
+    waitEvent: (kind, filter = {}, timeoutMs = 15_000) =>
+      eventually(`a ${kind} event${filter.cp ? ` on ${filter.cp}` : ""} on Central`, async () => {
+        const query = new URLSearchParams({ kind, limit: "1000" });
+        if (filter.cp) query.set("cp", filter.cp);
+        const items = (await get(`/events?${query}`))?.body.items as
+          | { kind: string; cp_id?: string; detail: string }[]
+          | undefined;
+        return items?.find((e) => !filter.detail || filter.detail.test(e.detail));
+      }, timeoutMs),
+    waitKafka: (kafka, timeoutMs = 30_000) =>
+      eventually(`Central to find Kafka ${kafka}`, async () => {
+        return (await get("/health"))?.body.kafka === kafka;
+      }, timeoutMs).then(() => {}),
+    metrics: async () => (await api(`${base}/metrics`)).body as Record<string, number>,
+  };
+}
+
 /** What {@link Scenario.network} started. */
-export interface Network {
+export interface Network extends CentralApiView {
   central: Proc;
   centralPort: number;
   httpPort: number;
@@ -363,8 +402,6 @@ export interface Network {
   api: string;
   db: string;
   cps: Record<string, { engine: Proc; monitor: Proc; enginePort: number }>;
-  /** Resolves when Central's API shows `cp` in `state` (polled, with a deadline). */
-  waitState(cp: string, state: string, timeoutMs?: number): Promise<void>;
 }
 
 /** The operator token the test networks' Central accepts. */

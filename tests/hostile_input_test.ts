@@ -135,9 +135,10 @@ Deno.test(
   E2E,
   () =>
     withScenario(async (s) => {
-      const net = await s.network(["CP-01"], { engineArgs: ["--duration", "30"] });
+      const net = await s.network(["CP-01", "CP-02"], { engineArgs: ["--duration", "30"] });
       const driver = await s.driver("D1", ["CP-01"]);
       await driver.waitFor(/^CHARGING CP-01: 0\.0[2-9]/);
+      const before = await net.metrics();
       const session = query(net.db, (d) => d.prepare("SELECT * FROM sessions").get()) as Row;
       const now = Date.now();
       const telemetry = (extra: Row) =>
@@ -153,39 +154,49 @@ Deno.test(
           seq: 1,
           ...extra,
         });
-      await s.produceRaw(
-        "requests_topic",
-        [
+      // Not messages: each is skipped with a line and counted as invalid.
+      const invalid = [
+        ...[
           "not json",
           "{}",
           '{"driver_id":"D2"}',
           '{"driver_id":5,"cp_id_solicitado":"CP-01"}',
           "[]",
           "null",
-        ].map((value) => ({ value })),
-        "hostile",
-      );
-      await s.produceRaw(
-        "telemetry_topic",
-        [
+        ].map((value) => ({ topic: "requests_topic" as const, value })),
+        ...[
           telemetry({ consumo_kwh: -5 }),
           telemetry({ consumo_kwh: "lots" }),
-          telemetry({ seq: 1 }), // stale: older than what was applied
-          telemetry({ seq: 1_000_000, consumo_kwh: 0.0001 }), // decreasing kWh
-          telemetry({ type: "SUPPLY_END", reason: "COMPLETED", driver_id: "MALLORY" }), // forged end
-          telemetry({ type: "SUPPLY_END", reason: "COMPLETED", session_id: "someone-else" }),
           telemetry({ type: "SUPPLY_END", reason: "NOT_A_REASON" }),
-        ].map((value) => ({ value })),
-        "hostile",
-      );
-      await net.central.waitFor(/supply_end from CP-01 .* ignored: not the running session/);
-      const skipped = () => net.central.output.filter((l) => /skipped|ignored/.test(l)).length;
-      await eventually("one log line per bad message", () => skipped() >= 13, 10_000);
+        ].map((value) => ({ topic: "telemetry_topic" as const, value })),
+      ];
+      // Messages, but not the running session's, or stale, or going backwards: ignored.
+      const ignored = [
+        telemetry({ seq: 1 }), // stale: older than what was applied
+        telemetry({ seq: 1_000_000, consumo_kwh: 0.0001 }), // decreasing kWh
+        telemetry({ seq: 1_000_000, consumo_kwh: 999, cp_id: "CP-02" }), // no session there
+        telemetry({ seq: 1_000_000, consumo_kwh: 999, driver_id: "MALLORY" }), // wrong driver
+        telemetry({ seq: 1_000_000, consumo_kwh: 999, session_id: "not-a-session" }),
+        telemetry({ type: "SUPPLY_END", reason: "COMPLETED", driver_id: "MALLORY" }), // forged end
+        telemetry({ type: "SUPPLY_END", reason: "COMPLETED", session_id: "someone-else" }),
+      ];
+      for (const topic of ["requests_topic", "telemetry_topic"] as const) {
+        const values = invalid.filter((m) => m.topic === topic).map(({ value }) => ({ value }));
+        await s.produceRaw(topic, values, "hostile");
+      }
+      await s.produceRaw("telemetry_topic", ignored.map((value) => ({ value })), "hostile");
+      const counted = await eventually("every hostile message counted", async () => {
+        const m = await net.metrics();
+        const delta = { invalid: m.invalid - before.invalid, ignored: m.ignored - before.ignored };
+        return delta.invalid >= invalid.length && delta.ignored >= ignored.length && delta;
+      });
+      assert.equal(counted.invalid, invalid.length, "only the hostile records were not messages");
       await driver.waitFor(/^CHARGING CP-01/, 5000, driver.mark());
       const after = query(net.db, (d) => d.prepare("SELECT * FROM sessions").all()) as Row[];
       assert.equal(after.length, 1);
       assert.equal(after[0].status, "RUNNING", "the forged ends did not close the session");
       assert.ok((after[0].consumo_kwh as number) >= (session.consumo_kwh as number));
+      assert.ok((after[0].consumo_kwh as number) < 1, "forged kWh never applied");
       await net.cps["CP-01"].engine.type("unplug");
       await driver.waitFor(/^TICKET CP-01: ENDED \(UNPLUGGED\)/);
     }),
