@@ -51,8 +51,8 @@ export class CentralApp {
     };
   }
 
-  /** Connects to Kafka: the outbox starts sending, the intake consuming. */
-  async startKafka(kafka: Kafka, groupId = "ev-central"): Promise<void> {
+  /** Connects to Kafka: the outbox starts sending, the intake consuming (`groupId`: its base). */
+  async startKafka(kafka: Kafka, groupId?: string): Promise<void> {
     this.#producer = new JsonProducer(kafka);
     await this.#producer.connect();
     await this.intake.start(kafka, groupId);

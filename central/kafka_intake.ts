@@ -50,7 +50,10 @@ export class KafkaIntake {
     readonly topics: Topics,
   ) {}
 
-  /** Joins the consumer groups and starts the watchdog; resolves once both consumers fetch. */
+  /**
+   * Joins the consumer groups (`<groupId>-requests`, `<groupId>-telemetry`) and starts the
+   * watchdog; resolves once both consumers fetch.
+   */
   async start(kafka: Kafka, groupId = "ev-central"): Promise<void> {
     const { requests, telemetry } = this.topics;
     const onBatch = (batch: Consumed<RequestsMessage | TelemetryMessage>[]) => this.#onBatch(batch);

@@ -81,19 +81,19 @@ export class EngineChecker {
   }
 
   async #read(link: FramedConn): Promise<void> {
+    // Said once, not every second: e.g. "this engine belongs to another CP".
+    const said = (text: string) => {
+      if (text !== this.#engineSaid) log.warn(`engine says: ${text}`);
+      this.#engineSaid = text;
+    };
     try {
-      for await (const frame of link.frames()) {
-        if (!frame.ok) continue;
-        try {
-          const h = parseEngineToMonitor(frame.value);
-          this.#answered = Math.max(this.#answered, h.seq);
-          this.observe(h.status, h.status === "OK" ? "engine OK" : "engine answers KO");
-        } catch {
-          // Said once, not every second: e.g. "this engine belongs to another CP".
-          const text = JSON.stringify(frame.value).slice(0, 200);
-          if (text !== this.#engineSaid) log.warn(`engine says: ${text}`);
-          this.#engineSaid = text;
+      for await (const m of link.messages(parseEngineToMonitor, said)) {
+        if (m.type === "ERROR") {
+          said(m.message);
+          continue;
         }
+        this.#answered = Math.max(this.#answered, m.seq);
+        this.observe(m.status, m.status === "OK" ? "engine OK" : "engine answers KO");
       }
     } catch (e) {
       log.warn(`engine link broken: ${errorText(e)}`);

@@ -393,9 +393,16 @@ export function parseMonitorToEngine(raw: unknown): HealthCheck {
   return bySpec(raw, { HEALTH_CHECK: healthCheck }, "engine port") as HealthCheck;
 }
 
+/** Anything an engine may send to its monitor: a health answer, or why it refuses a check. */
+export type EngineToMonitor = HealthStatus | ProtocolError;
+
 /** Parses a frame an engine sent to its monitor. */
-export function parseEngineToMonitor(raw: unknown): HealthStatus {
-  return bySpec(raw, { HEALTH: healthStatus }, "engine link") as HealthStatus;
+export function parseEngineToMonitor(raw: unknown): EngineToMonitor {
+  return bySpec(
+    raw,
+    { HEALTH: healthStatus, ERROR: protocolError },
+    "engine link",
+  ) as EngineToMonitor;
 }
 
 // ---------------------------------------------------------------------------
