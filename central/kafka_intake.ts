@@ -115,12 +115,13 @@ export class KafkaIntake {
   }
 
   #onMessage(
-    { record, message }: Consumed<RequestsMessage | TelemetryMessage>,
+    consumed: Consumed<RequestsMessage | TelemetryMessage>,
     now: number,
   ): Effect[] {
+    const message = consumed.message;
     switch (message.type) {
       case "CHARGE_REQUEST":
-        this.metrics.requestDelay.add(now - record.timestamp);
+        this.metrics.requestDelay.add(now - consumed.timestamp);
         return this.rules.request(message, now);
       case "CANCEL_REQUEST":
         return this.rules.cancel(message, now);

@@ -31,9 +31,8 @@ export interface KafkaRecord {
   text: string;
 }
 
-/** A record and the message it holds. */
-export interface Consumed<T> {
-  record: KafkaRecord;
+/** A record and the message it holds (one object: Central reads thousands a second). */
+export interface Consumed<T> extends KafkaRecord {
   message: T;
 }
 
@@ -105,10 +104,12 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
   const decode = (messages: KafkaMessage[], topic: string, partition: number) => {
     const out: Consumed<T>[] = [];
     for (const m of messages) {
-      const record = toRecord(topic, partition, m);
-      const decoded = decodeJson(record.text, (raw) => opts.parse(raw, record));
-      if (decoded.ok) out.push({ record, message: decoded.value });
-      else onInvalid(record, decoded.error);
+      const record = toRecord(topic, partition, m) as Consumed<T>;
+      const decoded = decodeJson(record.text, opts.parse, record);
+      if (decoded.ok) {
+        record.message = decoded.value;
+        out.push(record);
+      } else onInvalid(record, decoded.error);
     }
     return out;
   };
@@ -230,7 +231,8 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
 
 const decoder = new TextDecoder();
 
-function toRecord(topic: string, partition: number, m: KafkaMessage): KafkaRecord {
+// Built with its `message` slot from the start, so that every record has one shape.
+function toRecord(topic: string, partition: number, m: KafkaMessage): Consumed<unknown> {
   return {
     topic,
     partition,
@@ -238,5 +240,6 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): KafkaRecor
     timestamp: Number(m.timestamp),
     key: m.key ? decoder.decode(m.key) : undefined,
     text: m.value ? decoder.decode(m.value) : "",
+    message: undefined,
   };
 }
