@@ -142,7 +142,7 @@ export class KafkaIntake {
   // broker, or of Central's link to it, must not abort every session.
   #tick(): void {
     const now = Date.now();
-    const stalled = now - this.#lastFetchAt > KAFKA_STALL_MS;
+    const stalled = this.#stalled(now);
     if (stalled !== this.#kafkaStalled) {
       this.#kafkaStalled = stalled;
       if (stalled) log.warn("Kafka unreachable: the session watchdog waits until it is back");
@@ -156,7 +156,11 @@ export class KafkaIntake {
 
   /** Whether Central reads Kafka now: started, and fetched within {@link KAFKA_STALL_MS}. */
   get reachable(): boolean {
-    return this.#consumers.length > 0 && Date.now() - this.#lastFetchAt <= KAFKA_STALL_MS;
+    return this.#consumers.length > 0 && !this.#stalled(Date.now());
+  }
+
+  #stalled(now: number): boolean {
+    return now - this.#lastFetchAt > KAFKA_STALL_MS;
   }
 
   /** Stops the watchdog and leaves the consumer groups (offsets committed). */
