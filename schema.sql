@@ -3,7 +3,10 @@
 PRAGMA foreign_keys = ON;
 
 -- Every CP that ever registered. Its shown state is derived at run time; only the
--- operator's PARAR is stored, because it must survive restarts and reconnects.
+-- operator's PARAR is stored, because it must survive restarts and reconnects. A CP the
+-- operator forgot keeps its row (its sessions refer to it) with forgotten_at set, and is not
+-- loaded again; a registration under its id makes it a new CP. (Databases made before this
+-- column existed gain it when Central opens them: see db.ts.)
 CREATE TABLE IF NOT EXISTS charging_points (
   cp_id            TEXT PRIMARY KEY,
   location         TEXT NOT NULL,
@@ -11,7 +14,8 @@ CREATE TABLE IF NOT EXISTS charging_points (
   operator_stopped INTEGER NOT NULL DEFAULT 0 CHECK (operator_stopped IN (0, 1)),
   secret_hash      TEXT,
   registered_at    INTEGER NOT NULL,  -- ms since the epoch
-  last_seen_at     INTEGER NOT NULL
+  last_seen_at     INTEGER NOT NULL,
+  forgotten_at     INTEGER            -- NULL while the CP is part of the network
 );
 
 -- One row per authorized charge. RUNNING until the supply ends (ENDED) or is cut (ABORTED).

@@ -28,10 +28,13 @@ function time(value: string, name: string): number {
   return n;
 }
 
-function whole(value: string, name: string, max: number): number {
+function whole(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > max) {
-    throw new ApiError(400, `${name} must be a whole number from 0 to ${max}, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new ApiError(
+      400,
+      `${name} must be a whole number from ${min} to ${max}, got "${value.slice(0, 40)}"`,
+    );
   }
   return n;
 }
@@ -55,10 +58,10 @@ export function parseHistoryQuery(
         f[key] = time(value, key);
         break;
       case "limit":
-        f.limit = Math.max(1, whole(value, key, MAX_LIMIT));
+        f.limit = whole(value, key, 1, MAX_LIMIT);
         break;
       case "offset":
-        f.offset = whole(value, key, Number.MAX_SAFE_INTEGER);
+        f.offset = whole(value, key, 0, Number.MAX_SAFE_INTEGER);
         break;
       case "status":
         if (!["RUNNING", "ENDED", "ABORTED"].includes(value)) {

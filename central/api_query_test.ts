@@ -20,7 +20,9 @@ Deno.test("bad filters are 400s that say what is expected", () => {
   for (
     const [query, re] of [
       ["status=done", /status must be RUNNING/],
-      ["limit=5000", /limit must be a whole number from 0 to 1000/],
+      ["limit=5000", /limit must be a whole number from 1 to 1000/],
+      ["limit=0", /limit must be a whole number from 1 to 1000, got "0"/],
+      ["offset=x", /offset must be a whole number from 0/],
       ["offset=-2", /offset must be/],
       ["to=soon", /to must be a time/],
       ["cp=a%20b", /cp must be an id/],

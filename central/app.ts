@@ -18,6 +18,8 @@ import type { MonitorHandlers } from "./monitor_server.ts";
 import { OutboxSender } from "./outbox.ts";
 import {
   ChargingNetwork,
+  type CommandOrigin,
+  type Forgetting,
   type NetworkEvent,
   type NetworkOptions,
   REMEMBERED_REQUESTS,
@@ -47,7 +49,7 @@ export class CentralApp {
       rules: this.network,
       runner: this.runner,
       secrets: db,
-      command: (type, target) => this.command(type, target),
+      command: (type, target, origin) => this.command(type, target, origin),
     };
   }
 
@@ -70,11 +72,19 @@ export class CentralApp {
     return enrol(this.#monitors, cpId, secret);
   }
 
-  /** Operator command, from the keyboard, the API or the CP; false for an unknown CP. */
-  command(type: "PARAR" | "REANUDAR", target: string): boolean {
+  /** PARAR / REANUDAR from the keyboard, the API or the CP; false for an unknown CP. */
+  command(type: "PARAR" | "REANUDAR", target: string, origin: CommandOrigin): boolean {
     if (target !== "all" && !this.network.get(target)) return false;
-    this.runner.apply(this.network.command(type, target, Date.now()));
+    this.runner.apply(this.network.command(type, target, Date.now(), origin));
     return true;
+  }
+
+  /** Forgets a CP that is neither connected nor supplying (see {@link ChargingNetwork.forget}). */
+  forget(cpId: string, origin: CommandOrigin): Forgetting {
+    const now = Date.now();
+    const outcome = this.network.forget(cpId, now, origin);
+    if (outcome.ok) this.runner.apply(outcome.effects, now);
+    return outcome;
   }
 
   /** The last events, oldest first. */

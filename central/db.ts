@@ -113,6 +113,7 @@ export class CentralDb {
   readonly #delOutbox: StatementSync;
   readonly #addDenial: StatementSync;
   readonly #enrol: StatementSync;
+  readonly #forget: StatementSync;
 
   /** Opens (creating if needed) the database at `path` and applies the schema. */
   constructor(path: string) {
@@ -121,12 +122,16 @@ export class CentralDb {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
     );
     this.#db.exec(schema);
+    this.#migrate();
     this.#saveCp = this.#db.prepare(
       `INSERT INTO charging_points (cp_id, location, price_eur_kwh, operator_stopped, registered_at, last_seen_at)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (cp_id) DO UPDATE SET location = excluded.location,
          price_eur_kwh = excluded.price_eur_kwh, operator_stopped = excluded.operator_stopped,
-         last_seen_at = excluded.last_seen_at`,
+         last_seen_at = excluded.last_seen_at,
+         registered_at = CASE WHEN charging_points.forgotten_at IS NULL
+           THEN charging_points.registered_at ELSE excluded.registered_at END,
+         forgotten_at = NULL`,
     );
     this.#openSession = this.#db.prepare(
       `INSERT INTO sessions (session_id, request_id, cp_id, driver_id, price_eur_kwh, status,
@@ -156,9 +161,25 @@ export class CentralDb {
          last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (cp_id) DO UPDATE SET secret_hash = excluded.secret_hash`,
     );
+    // The row stays for the sessions that refer to it; the secret goes, so that a monitor
+    // presenting it is refused until the operator enrols the id again.
+    this.#forget = this.#db.prepare(
+      `UPDATE charging_points SET forgotten_at = ?, secret_hash = NULL, operator_stopped = 0
+       WHERE cp_id = ?`,
+    );
     this.#pendingOutbox = this.#db.prepare(
       "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
     );
+  }
+
+  // schema.sql only creates what is missing: a column added since needs ALTER TABLE.
+  #migrate(): void {
+    const columns = this.#db.prepare("PRAGMA table_info(charging_points)").all() as {
+      name: string;
+    }[];
+    if (!columns.some((c) => c.name === "forgotten_at")) {
+      this.#db.exec("ALTER TABLE charging_points ADD COLUMN forgotten_at INTEGER");
+    }
   }
 
   /** Control messages not yet acknowledged by Kafka, oldest first. */
@@ -192,15 +213,17 @@ export class CentralDb {
 
   /** A CP's stored secret hash, if it has one. */
   secretHash(cpId: string): string | undefined {
-    const row = this.#db.prepare("SELECT secret_hash FROM charging_points WHERE cp_id = ?")
-      .get(cpId) as { secret_hash: string | null } | undefined;
+    const row = this.#db.prepare(
+      "SELECT secret_hash FROM charging_points WHERE cp_id = ? AND forgotten_at IS NULL",
+    ).get(cpId) as { secret_hash: string | null } | undefined;
     return row?.secret_hash ?? undefined;
   }
 
-  /** Every stored CP. */
+  /** Every stored CP the operator has not forgotten. */
   loadCps(): StoredCp[] {
     const rows = this.#db.prepare(
-      "SELECT cp_id, location, price_eur_kwh, operator_stopped FROM charging_points",
+      `SELECT cp_id, location, price_eur_kwh, operator_stopped FROM charging_points
+       WHERE forgotten_at IS NULL`,
     ).all() as {
       cp_id: string;
       location: string;
@@ -286,6 +309,9 @@ export class CentralDb {
         this.#saveCp.run(c.cp_id, c.location, c.price_eur_kwh, c.stopped ? 1 : 0, now, now);
         return;
       }
+      case "forget_cp":
+        this.#forget.run(now, e.cp_id);
+        return;
       case "enrol": {
         const c = e.cp;
         this.#enrol.run(c.cp_id, c.location, c.price_eur_kwh, e.secret_hash, now, now);

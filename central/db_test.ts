@@ -233,3 +233,64 @@ Deno.test("outbox: oldest first, each message once, gone only once sent", async 
   reopened.close();
   await done();
 });
+
+Deno.test("forget: the CP is gone from the next start, its secret too; its sessions and events stay", async () => {
+  const { db, path, done } = await tempDb();
+  try {
+    db.apply([saveCp("CP-01"), saveCp("CP-07")], T0);
+    db.apply([
+      { kind: "enrol", cp: db.loadCps()[1] as never, secret_hash: "h" },
+      openSession("s1", "CP-07", "D1", T0),
+      closeSession("s1", "CP-07", "D1", "ENDED", T0),
+      event("x", T0, "registered", "CP-07"),
+    ], T0);
+    assert.equal(db.secretHash("CP-07"), "h");
+    db.apply([{ kind: "forget_cp", cp_id: "CP-07" }], T0 + 1);
+    assert.deepEqual(db.loadCps().map((c) => c.cp_id), ["CP-01"]);
+    assert.equal(db.secretHash("CP-07"), undefined, "a forgotten CP's secret no longer opens");
+    assert.equal(db.sessions({ cp: "CP-07" }).total, 1, "the history stays");
+    assert.equal(db.events({ cp: "CP-07" }).total, 1);
+    db.close();
+    const reopened = new CentralDb(path);
+    assert.deepEqual(reopened.loadCps().map((c) => c.cp_id), ["CP-01"], "and after a restart");
+    // It registers again: a new CP, with what it says now.
+    reopened.apply([{
+      kind: "save_cp",
+      cp: {
+        cp_id: "CP-07",
+        location: "new",
+        price_eur_kwh: 0.3,
+        stopped: false,
+        health: "OK",
+        link: "up",
+      },
+    }], T0 + 2);
+    const back = reopened.loadCps().find((c) => c.cp_id === "CP-07");
+    assert.equal(back?.location, "new");
+    reopened.close();
+  } finally {
+    await done();
+  }
+});
+
+Deno.test("a database made before forget existed opens and gains the column", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ev-db-" });
+  const path = join(dir, "old.db");
+  try {
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE charging_points (
+      cp_id TEXT PRIMARY KEY, location TEXT NOT NULL,
+      price_eur_kwh REAL NOT NULL CHECK (price_eur_kwh >= 0),
+      operator_stopped INTEGER NOT NULL DEFAULT 0 CHECK (operator_stopped IN (0, 1)),
+      secret_hash TEXT, registered_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);
+      INSERT INTO charging_points VALUES ('CP-01', 'x', 0.5, 1, NULL, 1, 1);`);
+    old.close();
+    const db = new CentralDb(path);
+    assert.deepEqual(db.loadCps().map((c) => [c.cp_id, c.stopped]), [["CP-01", true]]);
+    db.apply([{ kind: "forget_cp", cp_id: "CP-01" }], T0);
+    assert.deepEqual(db.loadCps(), []);
+    db.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

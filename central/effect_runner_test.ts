@@ -124,7 +124,7 @@ Deno.test("effects: stored before the outbox is asked to send, then the views ar
     now,
   );
   trace.length = 0;
-  runner.apply(rules.command("PARAR", "CP-01", now), now);
+  runner.apply(rules.command("PARAR", "CP-01", now, "console"), now);
   assert.deepEqual(trace, ["stored send,save_cp,event", "flush", "views"]);
   assert.deepEqual(runner.activity.recent().map((e) => e.kind), ["registered", "parar"]);
 });

@@ -2,7 +2,7 @@
  * Central's HTTP API and web panel: `GET /` (the panel), `GET /ws` (live updates),
  * `GET /cps`, `GET /cps/:id`, `GET /sessions`, `GET /events`, `GET /metrics`, `GET /health`,
  * `GET /auth`,
- * `POST /cps` (enrol) and `POST /command`, all in one route table. Every error is JSON with a
+ * `POST /cps` (enrol), `DELETE /cps/:id` (forget) and `POST /command`, all in one route table. Every error is JSON with a
  * 4xx status and a plain message.
  *
  * @module
@@ -12,7 +12,7 @@ import { errorText, logger } from "../shared/process/log.ts";
 import { ApiError, parseCommandBody, parseEnrolBody, parseHistoryQuery } from "./api_query.ts";
 import { sameText } from "./secrets.ts";
 import type { CentralDb } from "./db.ts";
-import type { NetworkEvent } from "./rules.ts";
+import type { ForgetRefusal, NetworkEvent } from "./rules.ts";
 import type { CpView } from "./views.ts";
 
 const log = logger("http");
@@ -33,6 +33,8 @@ export interface CentralApi {
   resetMetrics(): void;
   /** Enrols a CP with a secret. */
   enrol(cpId: string, secret: string): Promise<void>;
+  /** Forgets a CP that is neither connected nor supplying; otherwise says why not. */
+  forget(cpId: string): { ok: true } | { ok: false; refusal: ForgetRefusal; reason: string };
   /** The operator token that commands need; without one, HTTP commands are disabled. */
   token?: string;
   /** Registers a change listener; returns its removal. */
@@ -73,7 +75,7 @@ interface Call {
 
 /** One entry of the route table. */
 interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   pattern: URLPattern;
   handler: (call: Call) => Response | Promise<Response>;
 }
@@ -94,6 +96,7 @@ const ROUTES: Route[] = [
   route("GET", "/events", events),
   route("GET", "/auth", auth),
   route("POST", "/cps", enrol),
+  route("DELETE", "/cps/:id", forget),
   route("POST", "/command", command),
 ];
 
@@ -167,6 +170,17 @@ async function command({ req, api }: Call): Promise<Response> {
   const cmd = parseCommandBody(await readBody(req));
   if (!api.command(cmd.command, cmd.cp_id)) throw new ApiError(404, `unknown CP "${cmd.cp_id}"`);
   return json(200, { ok: true, command: cmd.command, cp_id: cmd.cp_id });
+}
+
+// A CP still linked or supplying is a conflict with its state, not a bad request.
+function forget({ req, api, params }: Call): Response {
+  authorize(req, api);
+  const raw = params.id ?? "";
+  const id = decoded(raw);
+  if (id === undefined) throw new ApiError(404, `unknown CP "${raw.slice(0, 64)}"`);
+  const outcome = api.forget(id);
+  if (!outcome.ok) throw new ApiError(outcome.refusal === "UNKNOWN" ? 404 : 409, outcome.reason);
+  return json(200, { ok: true, cp_id: id });
 }
 
 // `raw` is the id as it came in the path; the error shows it that way.

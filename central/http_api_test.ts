@@ -25,6 +25,7 @@ function view(cp_id: string): CpView {
 interface FakeCentral extends CentralApi {
   commands: [string, string][];
   enrolled: [string, string][];
+  forgotten: string[];
   resets: number;
   kafka: boolean;
 }
@@ -38,6 +39,7 @@ function fakeCentral(db: CentralDb): FakeCentral {
     token: TOKEN,
     commands: [],
     enrolled: [],
+    forgotten: [],
     resets: 0,
     kafka: true,
     kafkaReachable: () => fake.kafka,
@@ -51,6 +53,15 @@ function fakeCentral(db: CentralDb): FakeCentral {
       if (target !== "all" && !known(target)) return false;
       fake.commands.push([command, target]);
       return true;
+    },
+    // "CP-01" is connected; "CP 01" may go.
+    forget: (cpId) => {
+      if (!known(cpId)) return { ok: false, refusal: "UNKNOWN", reason: `unknown CP "${cpId}"` };
+      if (cpId === "CP-01") {
+        return { ok: false, refusal: "CONNECTED", reason: "CP-01 is connected: stop it first" };
+      }
+      fake.forgotten.push(cpId);
+      return { ok: true };
     },
     enrol: (cpId, secret) => {
       fake.enrolled.push([cpId, secret]);
@@ -175,6 +186,9 @@ Deno.test("a 405 names the methods the path allows", () =>
     assert.equal(res.status, 405);
     assert.equal(res.headers.get("allow"), "GET, POST");
     await res.body?.cancel();
+    const one = await handle(new Request("http://x/cps/CP-01", { method: "PUT" }), central);
+    assert.equal(one.headers.get("allow"), "GET, DELETE");
+    await one.body?.cancel();
   }));
 
 Deno.test("health: 200 while Central reads Kafka, 503 while it cannot", () =>
@@ -262,13 +276,26 @@ Deno.test("POST /cps enrols a CP with its secret: 201", () =>
     assertError(short, 400, /secret must be a text of 8 to 200/, "short secret");
   }));
 
+Deno.test("DELETE /cps/:id forgets a CP: the token, then 404 unknown, 409 connected, 200", () =>
+  withCentral(async (central) => {
+    assertError(await call(central, "DELETE", "/cps/CP%2001"), 401, /operator token/, "no token");
+    const del = (path: string) => call(central, "DELETE", path, { token: TOKEN });
+    assertError(await del("/cps/CP-99"), 404, /^unknown CP "CP-99"$/, "unknown");
+    assertError(await del("/cps/CP-01"), 409, /^CP-01 is connected: stop it first$/, "linked");
+    assertError(await del("/cps/%E0%A4%A"), 404, /unknown CP/, "bad escape");
+    assert.deepEqual(central.forgotten, [], "nothing forgotten yet");
+    const ok = await del("/cps/CP%2001");
+    assert.deepEqual([ok.status, ok.body], [200, { ok: true, cp_id: "CP 01" }]);
+    assert.deepEqual(central.forgotten, ["CP 01"]);
+  }));
+
 Deno.test("history: a bad query is a 400 that says what is expected", () =>
   withCentral(async (central) => {
     const cases: [string, RegExp][] = [
       ["/sessions?status=DONE", /status must be RUNNING, ENDED or ABORTED/],
       ["/sessions?kind=averia", /unknown filter "kind"/],
       ["/events?from=yesterday", /from must be a time/],
-      ["/events?limit=5000", /limit must be a whole number from 0 to 1000/],
+      ["/events?limit=5000", /limit must be a whole number from 1 to 1000/],
     ];
     for (const [path, re] of cases) assertError(await call(central, "GET", path), 400, re, path);
   }));

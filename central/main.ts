@@ -138,7 +138,8 @@ if (config.httpPort) {
       resetMetrics: () => app.metrics.resetSamples(),
       recentEvents: () => app.recentEvents(),
       stats: () => app.stats(),
-      command: (c, target) => app.command(c, target),
+      command: (c, target) => app.command(c, target, "http"),
+      forget: (cpId) => app.forget(cpId, "http"),
       enrol: (cpId, secret) => app.enrol(cpId, secret),
       token: config.token,
       subscribe: (l) => app.runner.subscribe(l),
@@ -208,9 +209,14 @@ void readLines(
           () => answer(`${cmd.cpId} enrolled: its monitor must present this secret`),
           (e) => answer(`enrol ${cmd.cpId}: ${errorText(e)}`, "warn"),
         );
+      } else if (cmd.kind === "forget") {
+        const outcome = app.forget(cmd.cpId, "console");
+        if (outcome.ok) answer(`${cmd.cpId} forgotten: its sessions stay in the history`);
+        else answer(`forget: ${outcome.reason}`, "warn");
       } else if (cmd.kind === "quit") void shutdown(0, "quit");
-      else if (app.command(cmd.kind, cmd.target)) answer(`${cmd.kind} ${cmd.target}: sent`);
-      else answer(`${cmd.kind}: unknown CP "${cmd.target}"`, "warn");
+      else if (app.command(cmd.kind, cmd.target, "console")) {
+        answer(`${cmd.kind} ${cmd.target}: sent`);
+      } else answer(`${cmd.kind}: unknown CP "${cmd.target}"`, "warn");
     } catch (e) {
       answer(errorText(e), "warn");
     }

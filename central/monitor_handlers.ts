@@ -11,7 +11,7 @@ import { heartbeatInterval, type LocalCommand } from "../shared/protocol/message
 import type { CentralDb } from "./db.ts";
 import type { EffectRunner } from "./effect_runner.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
-import { type ChargingNetwork, shownState } from "./rules.ts";
+import { type ChargingNetwork, type CommandOrigin, shownState } from "./rules.ts";
 import { hashSecret, verifySecret } from "./secrets.ts";
 
 const log = logger("central");
@@ -23,7 +23,7 @@ export interface MonitorDeps {
   /** Where CP secrets are stored (hashed). */
   secrets: Pick<CentralDb, "secretHash">;
   /** The operator's PARAR / REANUDAR, also typed at a CP. */
-  command(type: "PARAR" | "REANUDAR", target: string): boolean;
+  command(type: "PARAR" | "REANUDAR", target: string, origin: CommandOrigin): boolean;
 }
 
 /**
@@ -92,7 +92,7 @@ export function monitorHandlers(deps: MonitorDeps, requireSecret = false): Monit
           : `supply of ${msg.duration_s} s authorized`;
       }
       const command = localCommands[msg.type];
-      deps.command(command, cpId);
+      deps.command(command, cpId, "monitor");
       return `${command} done: ${cpId} is ${shownState(rules.get(cpId)!)}`;
     },
   };

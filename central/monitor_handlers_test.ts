@@ -28,8 +28,8 @@ function desk() {
     rules,
     runner,
     secrets: { secretHash: (cp) => secrets.get(cp) },
-    command: (type, target) => {
-      runner.apply(rules.command(type, target, Date.now()));
+    command: (type, target, origin) => {
+      runner.apply(rules.command(type, target, Date.now(), origin));
       return true;
     },
   };
@@ -81,6 +81,8 @@ Deno.test("commands typed at a CP: PARAR, ACTIVAR, and a supply of a given lengt
   const h = monitorHandlers(deps);
   await h.register(reg("CP-03"), "peer:1");
   assert.equal(h.local("CP-03", { type: "PARAR" }), "PARAR done: CP-03 is PARADO");
+  const stop = deps.runner.activity.recent().find((e) => e.kind === "parar");
+  assert.equal(stop?.detail, "stopped at the CP, from its monitor", "the history says who");
   assert.match(
     h.local("CP-03", { type: "SUMINISTRAR", duration_s: 5 }),
     /^supply refused: .*stopped/,

@@ -1,6 +1,6 @@
 /**
  * The operator's command language, shared by Central's keyboard and its HTTP API:
- * `parar <CP|all>`, `reanudar <CP|all>`, `help`, `quit`.
+ * `parar <CP|all>`, `reanudar <CP|all>`, `enrol <CP> <secret>`, `forget <CP>`, `help`, `quit`.
  *
  * @module
  */
@@ -10,12 +10,13 @@ import { ID_PATTERN } from "../shared/protocol/validate.ts";
 export type OperatorCommand =
   | { kind: "PARAR" | "REANUDAR"; target: string }
   | { kind: "enrol"; cpId: string; secret: string }
+  | { kind: "forget"; cpId: string }
   | { kind: "help" }
   | { kind: "quit" };
 
 /** The help line shown under the panel. */
 export const COMMAND_HELP =
-  "Commands: parar <CP|all> (stop, orange) · reanudar <CP|all> (resume) · enrol <CP> <secret> · help · quit";
+  "Commands: parar <CP|all> (stop, orange) · reanudar <CP|all> (resume) · enrol <CP> <secret> · forget <CP> · help · quit";
 
 /** Parses a typed line; throws an Error with a plain message when it is not a command. */
 export function parseOperatorLine(line: string): OperatorCommand {
@@ -30,6 +31,12 @@ export function parseOperatorLine(line: string): OperatorCommand {
     }
     if (rest[0].length < 8) throw new Error("a secret needs at least 8 characters");
     return { kind: "enrol", cpId: target, secret: rest[0] };
+  }
+  if (v === "forget") {
+    if (!target || rest.length) throw new Error("usage: forget <CP>");
+    if (target.toLowerCase() === "all") throw new Error("forget takes one CP at a time");
+    if (!ID_PATTERN.test(target)) throw new Error(`"${target.slice(0, 40)}" is not a CP id`);
+    return { kind: "forget", cpId: target };
   }
   const kind = ({
     parar: "PARAR",

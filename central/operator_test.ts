@@ -15,3 +15,10 @@ Deno.test("operator mistakes get a plain message", () => {
   assert.throws(() => parseOperatorLine("parar CP-01 CP-02"), /takes one CP id/);
   assert.throws(() => parseOperatorLine("parar <script>"), /is not a CP id/);
 });
+
+Deno.test("forget <CP>: one CP id, never all", () => {
+  assert.deepEqual(parseOperatorLine("forget CP-07"), { kind: "forget", cpId: "CP-07" });
+  assert.throws(() => parseOperatorLine("forget"), /usage: forget <CP>/);
+  assert.throws(() => parseOperatorLine("forget all"), /one CP at a time/);
+  assert.throws(() => parseOperatorLine("forget CP-07 CP-08"), /usage: forget <CP>/);
+});

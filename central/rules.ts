@@ -81,6 +81,7 @@ export interface NetworkEvent {
 /** Something the caller must do. */
 export type Effect =
   | { kind: "save_cp"; cp: ChargingPoint }
+  | { kind: "forget_cp"; cp_id: string }
   | { kind: "enrol"; cp: ChargingPoint; secret_hash: string }
   | { kind: "deny"; request_id: string }
   | { kind: "open_session"; session: RunningSession }
@@ -101,6 +102,8 @@ export function effectCp(e: Effect): string | undefined {
       return e.session.cp_id;
     case "close_session":
       return e.ticket.cp_id;
+    case "forget_cp":
+      return e.cp_id;
     case "event":
       return e.event.cp_id;
     case "send":
@@ -137,6 +140,23 @@ export const NOT_REGISTERED_YET = "(not registered yet)";
 export function localDriver(cpId: string): string {
   return `local-${cpId}`;
 }
+
+/** Where a PARAR / REANUDAR came from: the history says who stopped a CP. */
+export type CommandOrigin = "console" | "http" | "monitor";
+
+const ORIGIN_TEXT: Record<CommandOrigin, string> = {
+  console: "by the operator at Central's console",
+  http: "by the operator through the HTTP API",
+  monitor: "at the CP, from its monitor",
+};
+
+/** Why a CP cannot be forgotten now. */
+export type ForgetRefusal = "UNKNOWN" | "CONNECTED" | "SUPPLYING";
+
+/** The outcome of {@link ChargingNetwork.forget}. */
+export type Forgetting =
+  | { ok: true; effects: Effect[] }
+  | { ok: false; refusal: ForgetRefusal; reason: string };
 
 /** The outcome of a supply asked for at the CP itself. */
 export interface LocalSupplyOutcome {
@@ -233,6 +253,7 @@ export class ChargingNetwork {
    */
   enrol(cpId: string, secretHash: string, now: number): Effect[] {
     let cp = this.#cps.get(cpId);
+    const effects: Effect[] = [];
     if (!cp) {
       cp = {
         cp_id: cpId,
@@ -243,11 +264,50 @@ export class ChargingNetwork {
         stopped: false,
       };
       this.#cps.set(cpId, cp);
+      // Stored whole: a row left by a forgotten CP of that id must not lend it its past.
+      effects.push({ kind: "save_cp", cp });
     }
-    return [
+    effects.push(
       { kind: "enrol", cp, secret_hash: secretHash },
       event(now, "enrolled", "secret set by the operator", cpId),
-    ];
+    );
+    return effects;
+  }
+
+  /**
+   * The operator forgets a CP (a mistyped id enrolled without authentication, a CP taken
+   * away): it leaves the live list, the panel and the next start, while its sessions and
+   * events stay in the history. Only a CP whose monitor is not connected and that supplies
+   * nothing: a running session must end with its ticket first. If a monitor registers with
+   * that id later, it is enrolled as a new CP.
+   */
+  forget(cpId: string, now: number, origin: CommandOrigin): Forgetting {
+    const cp = this.#cps.get(cpId);
+    if (!cp) return { ok: false, refusal: "UNKNOWN", reason: `unknown CP "${cpId}"` };
+    if (cp.link === "up") {
+      return {
+        ok: false,
+        refusal: "CONNECTED",
+        reason: `${cpId} is connected: stop its monitor first, then forget it`,
+      };
+    }
+    if (cp.session) {
+      return {
+        ok: false,
+        refusal: "SUPPLYING",
+        reason: `${cpId} has a running session (driver ${cp.session.driver_id}): ` +
+          "it must end with its ticket first",
+      };
+    }
+    this.#cps.delete(cpId);
+    this.#sorted = undefined;
+    return {
+      ok: true,
+      effects: [
+        { kind: "forget_cp", cp_id: cpId },
+        event(now, "forgotten", `forgotten ${ORIGIN_TEXT[origin]}; its history stays`, cpId),
+      ],
+    };
   }
 
   /** A registration refused before it reached the rules (authentication). */
@@ -371,7 +431,12 @@ export class ChargingNetwork {
     return [
       // Stored, so that the request is not decided again when Kafka hands it back.
       { kind: "deny", request_id: req.id },
-      event(now, "denied", `driver ${req.driver_id}: ${reason}`, known ? cpId : undefined),
+      event(
+        now,
+        "denied",
+        `driver ${req.driver_id} asked for ${cpId}: ${reason}`,
+        known ? cpId : undefined,
+      ),
       {
         kind: "send",
         message: stamp({
@@ -438,8 +503,8 @@ export class ChargingNetwork {
     return session;
   }
 
-  /** The operator stops (PARAR) or resumes (REANUDAR) one CP or all. */
-  command(type: Command["type"], target: string, now: number): Effect[] {
+  /** The operator, or someone at the CP, stops (PARAR) or resumes (REANUDAR) one CP or all. */
+  command(type: Command["type"], target: string, now: number, origin: CommandOrigin): Effect[] {
     const cps = target === "all" ? this.list() : [this.#cps.get(target)].filter((c) => !!c);
     const effects: Effect[] = [];
     for (const cp of cps) {
@@ -449,7 +514,12 @@ export class ChargingNetwork {
       cp.stopped = stopped;
       effects.push(
         { kind: "save_cp", cp },
-        event(now, type.toLowerCase(), "operator command", cp.cp_id),
+        event(
+          now,
+          type.toLowerCase(),
+          `${stopped ? "stopped" : "resumed"} ${ORIGIN_TEXT[origin]}`,
+          cp.cp_id,
+        ),
       );
       // PARAR itself makes the engine stop, so no STOP_SUPPLY is sent with it.
       if (stopped && cp.session) effects.push(...this.#close(cp, "PARAR", now));

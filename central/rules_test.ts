@@ -68,7 +68,7 @@ Deno.test("authorization only for an ACTIVADO, free CP; each denial says why", (
   const n = network();
   for (const id of ["CP-A", "CP-B", "CP-C", "CP-D"]) n.register(reg(id), T0);
   n.reportHealth("CP-B", "KO", T0);
-  n.command("PARAR", "CP-C", T0);
+  n.command("PARAR", "CP-C", T0, "console");
   n.linkDown("CP-D", T0, "closed");
   authorize(n, "D1", "CP-A");
   const reasonFor = (driver: string, cp: string, ts = T0) => {
@@ -146,14 +146,14 @@ Deno.test("PARAR aborts the running session and survives a reconnect; REANUDAR r
   const n = network();
   n.register(reg("CP-01"), T0);
   authorize(n);
-  const effects = n.command("PARAR", "CP-01", T0);
+  const effects = n.command("PARAR", "CP-01", T0, "console");
   const msgs = sent(effects);
   assert.deepEqual(msgs.map((m) => m.type), ["PARAR", "TICKET"]);
   assert.equal(msgs[1].type === "TICKET" && msgs[1].status, "ABORTED");
   n.linkDown("CP-01", T0, "closed");
   n.register(reg("CP-01"), T0);
   assert.equal(shownState(n.get("CP-01")!), "PARADO");
-  n.command("REANUDAR", "all", T0);
+  n.command("REANUDAR", "all", T0, "console");
   assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
 });
 
@@ -244,4 +244,92 @@ Deno.test("a supply asked for at the CP: authorized with its length, or refused 
   const busy = n.supplyLocally("CP-01", 30, T0);
   assert.equal(busy.refused, DENY_TEXT.DRIVER_BUSY);
   assert.equal(n.supplyLocally("CP-99", 30, T0).refused, DENY_TEXT.UNKNOWN_CP);
+});
+
+Deno.test("every denial event names the driver, the CP asked for and the reason", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n, "D1", "CP-01");
+  const cases: [ChargeRequest, string, string][] = [
+    [request("D2", "CP-07"), "CP-07", "UNKNOWN_CP"],
+    [request("D2", "CP-01"), "CP-01", "BUSY"],
+    [request("D1", "CP-01"), "CP-01", "DRIVER_BUSY"],
+    [request("D3", "CP-01", T0 - 60_000), "CP-01", "EXPIRED"],
+  ];
+  for (const [req, cp, reason] of cases) {
+    const denied = n.request(req, T0).flatMap((e) =>
+      e.kind === "event" && e.event.kind === "denied" ? [e.event] : []
+    );
+    assert.equal(denied.length, 1, reason);
+    assert.equal(denied[0].detail, `driver ${req.driver_id} asked for ${cp}: ${reason}`);
+  }
+});
+
+Deno.test("a PARAR / REANUDAR event names who gave it", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const detail = (effects: Effect[]) =>
+    effects.flatMap((e) => e.kind === "event" ? [e.event.detail] : []);
+  assert.deepEqual(detail(n.command("PARAR", "CP-01", T0, "monitor")), [
+    "stopped at the CP, from its monitor",
+  ]);
+  assert.deepEqual(detail(n.command("REANUDAR", "CP-01", T0, "console")), [
+    "resumed by the operator at Central's console",
+  ]);
+  assert.deepEqual(detail(n.command("PARAR", "all", T0, "http")), [
+    "stopped by the operator through the HTTP API",
+  ]);
+});
+
+Deno.test("forget: only a known CP that is not connected and not supplying", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  n.register(reg("CP-07"), T0);
+  const refused = (id: string) => {
+    const r = n.forget(id, T0, "console");
+    assert.ok(!r.ok, id);
+    return r;
+  };
+  assert.equal(refused("CP-09").refusal, "UNKNOWN");
+  assert.equal(refused("CP-07").refusal, "CONNECTED");
+  assert.match(refused("CP-07").reason, /CP-07 is connected/);
+  authorize(n, "D1", "CP-01");
+  n.linkDown("CP-01", T0, "closed");
+  assert.equal(refused("CP-01").refusal, "SUPPLYING", "a running session keeps it");
+  assert.equal(n.size, 2, "nothing changed");
+
+  n.linkDown("CP-07", T0, "closed");
+  const done = n.forget("CP-07", T0, "console");
+  assert.ok(done.ok);
+  assert.deepEqual(done.effects.map((e) => e.kind), ["forget_cp", "event"]);
+  assert.deepEqual(kinds(done.effects), ["forgotten"]);
+  assert.equal(n.get("CP-07"), undefined);
+  assert.deepEqual(n.list().map((c) => c.cp_id), ["CP-01"]);
+  const denied = sent(n.request(request("D2", "CP-07"), T0));
+  assert.ok(denied[0].type === "DENIED" && denied[0].reason === "UNKNOWN_CP");
+});
+
+Deno.test("forget: the list follows even when another CP takes the count back", () => {
+  const n = network();
+  for (const id of ["CP-01", "CP-07"]) n.register(reg(id), T0);
+  assert.equal(n.list().length, 2);
+  n.linkDown("CP-07", T0, "closed");
+  assert.ok(n.forget("CP-07", T0, "console").ok);
+  n.register(reg("CP-02"), T0);
+  assert.deepEqual(n.list().map((c) => c.cp_id), ["CP-01", "CP-02"]);
+});
+
+Deno.test("forget: a forgotten CP that registers again is enrolled as new; one enrolled again is stored whole", () => {
+  const n = network();
+  n.register(reg("CP-07"), T0);
+  n.command("PARAR", "CP-07", T0, "console");
+  n.linkDown("CP-07", T0, "closed");
+  assert.ok(n.forget("CP-07", T0, "console").ok);
+  const again = n.register(reg("CP-07"), T0);
+  assert.ok(again.ok && !again.known);
+  assert.equal(shownState(again.cp), "ACTIVADO", "its old PARAR went with it");
+  n.linkDown("CP-07", T0, "closed");
+  assert.ok(n.forget("CP-07", T0, "console").ok);
+  const enrolled = n.enrol("CP-07", "hash", T0);
+  assert.deepEqual(enrolled.map((e) => e.kind), ["save_cp", "enrol", "event"]);
 });

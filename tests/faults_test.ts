@@ -212,7 +212,10 @@ Deno.test(
         "2",
       ]);
       const restarted = centralApi(net.api);
-      await restarted.waitEvent("denied", { cp: "CP-01", detail: /^driver D1: EXPIRED$/ });
+      await restarted.waitEvent("denied", {
+        cp: "CP-01",
+        detail: /^driver D1 asked for CP-01: EXPIRED$/,
+      });
       await restarted.waitState("CP-01", "ACTIVADO");
       const sessions = query(net.db, (db) =>
         db.prepare("SELECT count(*) AS n FROM sessions").get()) as Row;

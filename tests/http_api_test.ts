@@ -49,6 +49,7 @@ Deno.test(
       const errors: [string, unknown, number, RegExp][] = [
         ["/sessions?status=DONE", undefined, 400, /status must be RUNNING, ENDED or ABORTED/],
         ["/sessions?limit=-1", undefined, 400, /limit must be a whole number/],
+        ["/sessions?limit=0", undefined, 400, /limit must be a whole number from 1 to 1000/],
         ["/events?from=yesterday", undefined, 400, /from must be a time/],
         ["/events?color=red", undefined, 400, /unknown filter "color"/],
         ["/nope", undefined, 404, /no route \/nope/],
