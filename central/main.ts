@@ -1,12 +1,21 @@
 /**
  * EV_Central — the brain of the charging network.
  *
- * Usage: EV_Central <socket_port> <kafka_host:port> [db_path] [--http <port>|off]
+ * Usage: EV_Central <socket_port> <kafka_host:port> [db_path] [--listen <ip>]
+ *        [--http <port>|<ip:port>|off]
  *
  * @module
  */
-import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/process/cli.ts";
-import { hostPortText } from "../shared/net/host_port.ts";
+import {
+  parseCommandLine,
+  parseHostPort,
+  parseListenAddress,
+  parseListenHost,
+  parseNumber,
+  parsePort,
+} from "../shared/process/cli.ts";
+import { type HostPort, hostPortText } from "../shared/net/host_port.ts";
+import { listenErrorText } from "../shared/net/listen_error.ts";
 import type { FramedServer } from "../shared/net/framed_server.ts";
 import { readLines, restoreTerminal } from "../shared/term/input.ts";
 import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
@@ -17,6 +26,7 @@ import { topicNames } from "../shared/kafka/topics.ts";
 import { CentralApp } from "./app.ts";
 import { Dashboard } from "./dashboard.ts";
 import { CentralDb } from "./db.ts";
+import { DB_PATH_HELP, DEFAULT_DB_PATH, parseDbPath } from "./db_path.ts";
 import { startHttp } from "./http_api.ts";
 import { startMonitorServer } from "./monitor_server.ts";
 import { COMMAND_HELP, parseOperatorLine } from "./operator.ts";
@@ -27,6 +37,12 @@ const FILES_KEPT_FREE = 256;
 
 /** The HTTP API's port when none is given. */
 export const DEFAULT_HTTP_PORT = 8080;
+
+/**
+ * Every interface: the default of both listeners, since monitors on PC3 and operators
+ * elsewhere connect to this PC (HTTP commands need the operator token).
+ */
+const ALL_INTERFACES = "0.0.0.0";
 
 const log = logger("central");
 
@@ -43,13 +59,20 @@ const spec = {
   positionals: [
     { name: "socket_port", help: "TCP port where charging point monitors connect" },
     { name: "kafka_host:port", help: "Kafka broker, e.g. 192.168.1.20:9092" },
-    { name: "db_path", help: "SQLite database file (default: evcharging.db)", optional: true },
+    { name: "db_path", help: DB_PATH_HELP, optional: true },
   ],
   options: {
+    listen: {
+      type: "string" as const,
+      arg: "<ip>",
+      help: "address of socket_port: 0.0.0.0 = every interface (monitors on other PCs), " +
+        "or one address of this PC",
+      default: ALL_INTERFACES,
+    },
     http: {
       type: "string" as const,
-      arg: "<port>|off",
-      help: "port of the HTTP API and web panel",
+      arg: "<port>|<ip:port>|off",
+      help: "HTTP API and web panel: a port on every interface, one address and port, or off",
       default: String(DEFAULT_HTTP_PORT),
     },
     token: {
@@ -77,8 +100,11 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
   return {
     port: parsePort(positionals[0], "socket_port"),
     broker: parseHostPort(positionals[1], "kafka_host:port"),
-    dbPath: positionals[2] ?? "evcharging.db",
-    httpPort: options.http === "off" ? undefined : parsePort(options.http!, "--http"),
+    dbPath: positionals[2] === undefined ? DEFAULT_DB_PATH : parseDbPath(positionals[2]),
+    listen: parseListenHost(options.listen!, "--listen"),
+    http: options.http === "off"
+      ? undefined
+      : parseListenAddress(options.http!, "--http", ALL_INTERFACES),
     token: options.token ?? Deno.env.get("EV_OPERATOR_TOKEN") ?? undefined,
     auth: options.auth,
     heartbeatTimeoutMs: ms("heartbeat-timeout", 0.5),
@@ -106,28 +132,35 @@ const app = new CentralApp(db, topics, {
   telemetryTimeoutMs: config.telemetryTimeoutMs,
 });
 
-function fatal(what: string, e: unknown): Promise<never> {
-  const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
+function fatal(what: string, reason: string): Promise<never> {
   console.error(`EV_Central: error: ${what}: ${reason}`);
   return shutdown(1, "could not start");
+}
+
+/** How an operator reaches a listener: this PC's name stands for "every interface". */
+function reachAt({ host, port }: HostPort): string {
+  return hostPortText({
+    host: host === ALL_INTERFACES || host === "::" ? "<this-host>" : host,
+    port,
+  });
 }
 
 let server: FramedServer | undefined;
 try {
   const files = openFilesLimit();
-  server = startMonitorServer(config.port, app.monitorHandlers(config.auth), {
+  server = startMonitorServer(config.listen, config.port, app.monitorHandlers(config.auth), {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
     maxLinks: files === undefined ? undefined : Math.max(1, files - FILES_KEPT_FREE),
   });
 } catch (e) {
-  await fatal(`cannot listen on port ${config.port}`, e);
+  await fatal(`cannot listen on port ${config.port}`, listenErrorText(e, config.listen));
 }
 
 let http: Deno.HttpServer | undefined;
-if (config.httpPort) {
+if (config.http) {
   try {
-    http = startHttp(config.httpPort, "0.0.0.0", {
+    http = startHttp(config.http.port, config.http.host, {
       db,
       cps: () => app.network.list().map(cpView),
       cp: (cpId) => {
@@ -147,15 +180,19 @@ if (config.httpPort) {
     });
     onShutdown("http server", () => http!.shutdown());
   } catch (e) {
-    await fatal(`cannot serve HTTP on port ${config.httpPort}`, e);
+    await fatal(
+      `cannot serve HTTP on port ${config.http.port}`,
+      listenErrorText(e, config.http.host),
+    );
   }
 }
 
 let prompt = "";
 let lastAnswer = "";
-const httpText = config.httpPort ? `, web panel http://<this-host>:${config.httpPort}/` : "";
+const httpText = config.http ? `, web panel http://${reachAt(config.http)}/` : "";
+const monitorsAt = reachAt({ host: config.listen, port: config.port });
 const dashboard = new Dashboard(
-  `EV_Central — monitors on :${config.port}, Kafka ${brokerText}${httpText}`,
+  `EV_Central — monitors on ${monitorsAt}, Kafka ${brokerText}${httpText}`,
   () => app.network.list(),
   () => {
     const s = app.stats();
@@ -183,13 +220,13 @@ try {
   await app.startKafka(kafka);
   onShutdown("kafka", () => app.stop());
 } catch (e) {
-  await fatal(`cannot use the Kafka broker at ${brokerText}`, e);
+  await fatal(`cannot use the Kafka broker at ${brokerText}`, errorText(e));
 }
 onShutdown("monitor server", () => server!.close());
 dashboard.start();
 log.info(
-  `listening for monitors on port ${server!.port}; Kafka at ${brokerText}` +
-    (config.httpPort ? `; HTTP on port ${config.httpPort}` : ""),
+  `listening for monitors on port ${server!.port} (address ${config.listen}); ` +
+    `Kafka at ${brokerText}` + (config.http ? `; HTTP on ${hostPortText(config.http)}` : ""),
 );
 
 function answer(text: string, level: "info" | "warn" = "info"): void {

@@ -60,12 +60,12 @@ export interface MonitorServerOptions {
   maxLinks?: number;
 }
 
-/** Starts Central's monitor server on `port`. */
+/** Starts Central's monitor server on `hostname:port` (main.ts chooses the address). */
 export function startMonitorServer(
+  hostname: string,
   port: number,
   handlers: MonitorHandlers,
   options: MonitorServerOptions,
-  hostname = "0.0.0.0",
 ): FramedServer {
   return new FramedServer(
     port,

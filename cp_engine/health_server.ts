@@ -25,11 +25,11 @@ export interface HealthHandlers {
   claim(cpId: string): boolean;
 }
 
-/** Starts the engine's health server on `port`. */
+/** Starts the engine's health server on `hostname:port` (main.ts chooses the address). */
 export function startHealthServer(
+  hostname: string,
   port: number,
   handlers: HealthHandlers,
-  hostname = "0.0.0.0",
 ): FramedServer {
   return new FramedServer(port, hostname, (link) => serve(link, handlers), log);
 }

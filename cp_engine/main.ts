@@ -2,12 +2,19 @@
  * EV_CP_E — a charging point's engine: answers its monitor's health checks, takes orders
  * from Central over Kafka and supplies energy, sending telemetry every second.
  *
- * Usage: EV_CP_E <kafka_host:port> [listen_port]
+ * Usage: EV_CP_E <kafka_host:port> [listen_port] [--listen <ip>]
  *
  * @module
  */
-import { parseCommandLine, parseHostPort, parseNumber, parsePort } from "../shared/process/cli.ts";
+import {
+  parseCommandLine,
+  parseHostPort,
+  parseListenHost,
+  parseNumber,
+  parsePort,
+} from "../shared/process/cli.ts";
 import { hostPortText } from "../shared/net/host_port.ts";
+import { listenErrorText } from "../shared/net/listen_error.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { createKafka } from "../shared/kafka/client.ts";
@@ -24,6 +31,12 @@ import { TelemetrySender } from "./telemetry_sender.ts";
 
 /** The health port when none is given. */
 export const DEFAULT_ENGINE_PORT = 7001;
+
+/**
+ * The health port's address when none is given: its monitor runs on the same PC (the spec),
+ * so nothing else needs to reach it.
+ */
+export const DEFAULT_ENGINE_LISTEN = "127.0.0.1";
 
 const log = logger("engine");
 
@@ -46,6 +59,13 @@ const spec = {
       default: "120",
     },
     power: { type: "string" as const, arg: "<kW>", help: "charger power", default: "50" },
+    listen: {
+      type: "string" as const,
+      arg: "<ip>",
+      help: "address of the health port: 127.0.0.1 serves only a monitor on this PC; " +
+        "0.0.0.0 every interface",
+      default: DEFAULT_ENGINE_LISTEN,
+    },
   },
   notes: [
     "Keys: f = toggle fault (answer KO), u = unplug (end the supply), q = quit.",
@@ -56,6 +76,7 @@ const spec = {
 const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => ({
   broker: parseHostPort(positionals[0], "kafka_host:port"),
   port: positionals[1] ? parsePort(positionals[1], "listen_port") : DEFAULT_ENGINE_PORT,
+  listen: parseListenHost(options.listen!, "--listen"),
   durationS: parseNumber(options.duration!, "--duration", 1, 86_400),
   powerKw: parseNumber(options.power!, "--power", 0.1, 1000),
 }));
@@ -78,7 +99,7 @@ function show(): void {
 
 let server;
 try {
-  server = startHealthServer(config.port, {
+  server = startHealthServer(config.listen, config.port, {
     health: () => engine.health(),
     claim: (cpId) => {
       const first = engine.cpId === undefined;
@@ -91,7 +112,7 @@ try {
     },
   });
 } catch (e) {
-  const reason = e instanceof Deno.errors.AddrInUse ? "port already in use" : errorText(e);
+  const reason = listenErrorText(e, config.listen);
   console.error(`EV_CP_E: error: cannot listen on port ${config.port}: ${reason}`);
   Deno.exit(1);
 }
@@ -131,7 +152,7 @@ try {
 
 const ticker = setInterval(() => send(engine.tick()), 1000);
 onShutdown("ticker", () => clearInterval(ticker));
-log.info(`health checks on port ${server.port}; Kafka at ${brokerText}`);
+log.info(`health checks on port ${server.port} (address ${config.listen}); Kafka at ${brokerText}`);
 show();
 
 void readCommands(

@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
 import { freePort, ROOT } from "./harness.ts";
 
-async function run(program: ProgramName, args: string[]) {
+async function run(program: ProgramName, args: string[], cwd?: string) {
   const p = PROGRAMS[program];
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args],
     env: { NO_COLOR: "1" },
     stdin: "null",
+    cwd,
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
@@ -58,9 +59,32 @@ Deno.test("bad arguments: one line naming the problem, exit code 2", async () =>
     ],
     ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000"], /missing argument <cp_id>/],
     ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000", "bad id!"], /cp_id must be 1-64/],
-    ["monitor", ["127.0.0.1:7001", "127.0.0.1:7000", "CP-1", "--price", "-3"], /--price/],
+    [
+      "monitor",
+      ["127.0.0.1:7001", "127.0.0.1:7000", "CP-1", "--price", "-3"],
+      /: error: --price must be a number from 0 to 100, got "-3"/,
+    ],
+    [
+      "central",
+      ["7000", "h:9092", "db", "--request-timeout", "-1"],
+      /: error: --request-timeout must be a number from 1 to 3600, got "-1"/,
+    ],
+    ["central", ["7000", "h:9092", "db", "--auth", "-1"], /: error: Unknown option '-1'/],
+    [
+      "central",
+      ["7000", "h:9092", "db", "--listen", "localhost"],
+      /: error: --listen must be an IP address .*got "localhost"/,
+    ],
+    [
+      "central",
+      ["7000", "h:9092", "db", "--http", "example.com:8080"],
+      /: error: --http must be .*got "example.com:8080"/,
+    ],
+    ["central", ["7000", "h:9092", "db", "--http", "127.0.0.1:0"], /--http port must be/],
     ["engine", ["h:9092", "0"], /listen_port must be a number/],
     ["engine", ["h:9092", "--duration", "0"], /--duration must be a number from 1/],
+    ["engine", ["h:9092", "--power", "-5"], /--power must be a number from 0.1 to 1000, got "-5"/],
+    ["engine", ["h:9092", "--listen", "1.2.3"], /--listen must be an IP address .*got "1.2.3"/],
     ["driver", ["h:9092"], /missing argument <driver_id>/],
     ["driver", ["h:9092", "D1", "--nope"], /EV_Driver: error: .*nope/],
   ];
@@ -69,6 +93,30 @@ Deno.test("bad arguments: one line naming the problem, exit code 2", async () =>
     assert.equal(r.code, 2, `${program} ${args.join(" ")}`);
     assert.match(r.stderr, re);
     assert.equal(r.stderr.split("\n").length, 1, `one line: ${r.stderr}`);
+  }
+});
+
+Deno.test("Central refuses a database server address: it names what works, creates no file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const server of [
+        "127.0.0.1:5432",
+        "db.example.com:5432",
+        "[::1]:5432",
+        "postgres://ev@127.0.0.1:5432/ev",
+        "postgresql://127.0.0.1/ev",
+      ]
+    ) {
+      const r = await run("central", ["7000", "127.0.0.1:1", server], dir);
+      assert.equal(r.code, 2, server);
+      assert.equal(r.stderr.split("\n").length, 1, `one line: ${r.stderr}`);
+      assert.match(r.stderr, /^EV_Central: error: db_path ".*" is a database server/);
+      assert.match(r.stderr, /only a SQLite file path is supported, e\.g\. evcharging\.db/);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], `no file for ${server}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

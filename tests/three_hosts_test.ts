@@ -25,6 +25,21 @@ async function ip(...args: string[]): Promise<void> {
   }
 }
 
+/** Whether a TCP connection from namespace `ns` to `host:port` is accepted. */
+async function acceptsFrom(ns: string, host: string, port: number): Promise<boolean> {
+  const code = `await Deno.connect({ hostname: "${host}", port: ${port} }).then(
+    (c) => { c.close(); Deno.exit(0); },
+    (e) => Deno.exit(e instanceof Deno.errors.ConnectionRefused ? 1 : 2),
+  );`;
+  const out = await new Deno.Command("ip", {
+    args: ["netns", "exec", ns, Deno.execPath(), "eval", code],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (out.code === 0 || out.code === 1) return out.code === 0;
+  throw new Error(`connect ${host}:${port} from ${ns}: ${new TextDecoder().decode(out.stderr)}`);
+}
+
 /** Three hosts on a bridge, each with its own namespace, loopback and 10.77.x address. */
 async function createHosts(tag: string) {
   const bridge = `evbr-${tag}`;
@@ -138,6 +153,12 @@ Deno.test({
       }
       await central.waitFor(/STATE CP-01 ACTIVADO/);
       await central.waitFor(/STATE CP-02 ACTIVADO/);
+
+      // PC3 needs nothing open: its engines answer only their monitors beside them, while
+      // Central's ports on PC2 are open to the other PCs.
+      assert.equal(await acceptsFrom(pc1, net.addr.pc3, 7001), false, "engine port from PC1");
+      assert.equal(await acceptsFrom(pc1, ip2, 8080), true, "Central's HTTP API from PC1");
+      assert.equal(await acceptsFrom(pc1, ip2, 7000), true, "Central's monitor port from PC1");
 
       // Happy path, and a second driver denied while the first charges.
       const d1 = s.spawn("driver", [kafka, "D1", "--cp", "CP-01"], "driver D1@PC1", net.wrap(pc1));

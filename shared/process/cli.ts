@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { type HostPort, splitHostPort } from "../net/host_port.ts";
 import { ID_PATTERN } from "../protocol/validate.ts";
@@ -105,7 +106,12 @@ export function parseCli<O extends Record<string, OptionSpec>>(
   }
   let result;
   try {
-    result = parseArgs({ args, options, allowPositionals: true, strict: true });
+    result = parseArgs({
+      args: negativeValuesInline(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0].replace(/\. To specify.*$/, ""));
   }
@@ -125,6 +131,37 @@ export function parseCli<O extends Record<string, OptionSpec>>(
   return { positionals: result.positionals, options: values as OptionValues<O> };
 }
 
+/** Whether `text` reads as a negative number (as Number reads it: "-1", "-.5", "-1e3"). */
+const isNegativeNumber = (text: string) => text.startsWith("-") && !Number.isNaN(Number(text));
+
+/**
+ * parseArgs refuses a string option's value that starts with "-" as "ambiguous"; a negative
+ * number is meant as the value, so it is joined to its option (`--price=-1`) and reaches the
+ * option's own parser, whose error says what is wrong with it.
+ */
+function negativeValuesInline(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
+  const byShort = new Map(
+    Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name]] : [])),
+  );
+  const nameOf = (arg: string) =>
+    arg.startsWith("--") ? arg.slice(2) : /^-.$/.test(arg) ? byShort.get(arg[1]) ?? "" : "";
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return out.concat(args.slice(i));
+    const name = nameOf(arg);
+    const next = args[i + 1];
+    if (options[name]?.type === "string" && next !== undefined && isNegativeNumber(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Parses a TCP port (1-65535). */
 export function parsePort(text: string, what = "port"): number {
   const n = Number(text);
@@ -138,6 +175,33 @@ export function parsePort(text: string, what = "port"): number {
 export function parseHostPort(text: string, what = "address"): HostPort {
   const parts = splitHostPort(text);
   if (!parts) throw new UsageError(`${what} must look like host:port, got "${text}"`);
+  return { host: parts.host, port: parsePort(parts.port, `${what} port`) };
+}
+
+/**
+ * Parses an address to listen on: an IP address of this machine (IPv6 with or without
+ * brackets), `0.0.0.0` for every interface. Host names are refused: which interface a name
+ * resolves to is not the operator's choice to leave to a resolver.
+ */
+export function parseListenHost(text: string, what: string): string {
+  const host = /^\[.*\]$/.test(text) ? text.slice(1, -1) : text;
+  if (!isIP(host)) {
+    throw new UsageError(
+      `${what} must be an IP address such as 127.0.0.1 or 0.0.0.0 (every interface), got "${text}"`,
+    );
+  }
+  return host;
+}
+
+/** Parses `<port>` (on `defaultHost`) or `<ip>:<port>` to listen on. */
+export function parseListenAddress(text: string, what: string, defaultHost: string): HostPort {
+  if (/^\d+$/.test(text)) return { host: defaultHost, port: parsePort(text, `${what} port`) };
+  const parts = splitHostPort(text);
+  if (!parts || !isIP(parts.host)) {
+    throw new UsageError(
+      `${what} must be <port> or <ip>:<port>, e.g. 127.0.0.1:8080, got "${text}"`,
+    );
+  }
   return { host: parts.host, port: parsePort(parts.port, `${what} port`) };
 }
 

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { parseCli, parseHostPort, parseNumber, parsePort, UsageError } from "./cli.ts";
+import {
+  parseCli,
+  parseHostPort,
+  parseListenAddress,
+  parseListenHost,
+  parseNumber,
+  parsePort,
+  UsageError,
+} from "./cli.ts";
 
 const spec = {
   name: "X",
@@ -41,4 +49,64 @@ Deno.test("ports, addresses and numbers", () => {
   }
   assert.equal(parseNumber("0.35", "price", 0, 100), 0.35);
   assert.throws(() => parseNumber("", "price", 0, 100), /price must be a number/);
+});
+
+Deno.test("a string option takes a negative number as its value, for its parser to judge", () => {
+  const withShort = {
+    ...spec,
+    options: { ...spec.options, s: { type: "string" as const, help: "", short: "s" } },
+  };
+  for (const value of ["-1", "-0.5", "-.5", "-1e3", "-Infinity"]) {
+    const long = parseCli(withShort, ["one", "--n", value]);
+    assert.ok(long !== "help");
+    assert.equal(long.options.n, value);
+    const short = parseCli(withShort, ["one", "-s", value, "two"]);
+    assert.ok(short !== "help");
+    assert.equal(short.options.s, value);
+    assert.deepEqual(short.positionals, ["one", "two"]);
+  }
+  const inline = parseCli(spec, ["one", "--n=-2"]);
+  assert.ok(inline !== "help" && inline.options.n === "-2");
+  // After "--" everything is positional, as before.
+  const rest = parseCli(spec, ["--n", "3", "--", "-1"]);
+  assert.ok(rest !== "help");
+  assert.deepEqual(rest.positionals, ["-1"]);
+  assert.equal(rest.options.n, "3");
+});
+
+Deno.test("boolean options, unknown options and dashed words keep their errors", () => {
+  assert.throws(() => parseCli(spec, ["one", "--v", "-1"]), /Unknown option '-1'/);
+  assert.throws(() => parseCli(spec, ["one", "--nope", "-1"]), /Unknown option '--nope'/);
+  assert.throws(() => parseCli(spec, ["one", "--n", "-x"]), /argument is ambiguous/);
+  assert.throws(() => parseCli(spec, ["one", "--n", "-1x"]), /argument is ambiguous/);
+  assert.throws(() => parseCli(spec, ["one", "--n", "--v"]), /argument is ambiguous/);
+});
+
+Deno.test("listen addresses: an IP address, or a port with an optional IP address", () => {
+  for (const ok of ["127.0.0.1", "0.0.0.0", "10.0.0.5", "::", "::1"]) {
+    assert.equal(parseListenHost(ok, "--listen"), ok);
+  }
+  assert.equal(parseListenHost("[::1]", "--listen"), "::1");
+  for (const bad of ["", "localhost", "300.1.1.1", "1.2.3", "127.0.0.1:80", "a b", "[::1"]) {
+    assert.throws(
+      () => parseListenHost(bad, "--listen"),
+      (e: Error) =>
+        e instanceof UsageError && e.message.startsWith("--listen must be an IP address") &&
+        e.message.endsWith(`got "${bad}"`),
+      bad,
+    );
+  }
+  const all = "0.0.0.0";
+  assert.deepEqual(parseListenAddress("8080", "--http", all), { host: all, port: 8080 });
+  assert.deepEqual(parseListenAddress("127.0.0.1:8081", "--http", all), {
+    host: "127.0.0.1",
+    port: 8081,
+  });
+  assert.deepEqual(parseListenAddress("[::1]:8082", "--http", all), { host: "::1", port: 8082 });
+  assert.throws(() => parseListenAddress("localhost:8080", "--http", all), /--http must be/);
+  assert.throws(() => parseListenAddress("1.2.3.4:0", "--http", all), /--http port must be/);
+  assert.throws(() => parseListenAddress("0", "--http", all), /--http port must be/);
+  for (const bad of ["", ":8080", "1.2.3.4:", "x"]) {
+    assert.throws(() => parseListenAddress(bad, "--http", all), /--http must be/, bad);
+  }
 });
