@@ -6,6 +6,7 @@
  */
 import { type Color, paint } from "../shared/term/colors.ts";
 import { formatRecord, type LogRecord } from "../shared/process/log.ts";
+import { formatEur, formatKwh } from "../shared/protocol/money.ts";
 import { type ChargingPoint, type CpState, shownState } from "./rules.ts";
 
 /** The color of each state, as the spec asks. */
@@ -22,8 +23,8 @@ export function stateText(cp: ChargingPoint): string {
   const state = shownState(cp);
   const s = cp.session;
   if (!s) return state;
-  const supply = `driver ${s.driver_id}  ${s.consumo_kwh.toFixed(3)} kWh  ${
-    s.importe_eur.toFixed(3)
+  const supply = `driver ${s.driver_id}  ${formatKwh(s.consumo_kwh)} kWh  ${
+    formatEur(s.importe_eur)
   } €`;
   return state === "SUMINISTRANDO" ? `${state}  ${supply}` : `${state}  (${supply})`;
 }

@@ -77,3 +77,12 @@ Deno.test("a dashboard stopped after a failed write prints what is pending but t
     console.log = log;
   }
 });
+
+Deno.test("the console rounds kWh and € by the money rule, halves up", () => {
+  // toFixed(3) alone shows 2.014 and 0.500: it rounds the binary value, 2.01449999…
+  const s = { ...session, consumo_kwh: 2.0145, importe_eur: 0.5005 };
+  assert.equal(
+    stateText(cp("CP-01", { session: s })),
+    "SUMINISTRANDO  driver D-23  2.015 kWh  0.501 €",
+  );
+});

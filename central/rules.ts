@@ -26,6 +26,7 @@ import {
   type Telemetry,
   type Ticket,
 } from "../shared/protocol/messages.ts";
+import { amountFor, formatEur, formatKwh, roundKwh } from "../shared/protocol/money.ts";
 
 /** What the panel shows for a CP. */
 export type CpState = "ACTIVADO" | "PARADO" | "SUMINISTRANDO" | "AVERIADO" | "DESCONECTADO";
@@ -471,12 +472,12 @@ export class ChargingNetwork {
         text: `stale telemetry #${t.seq} for ${t.cp_id} ignored`,
       }];
     }
-    if (t.consumo_kwh < session.consumo_kwh || t.importe_eur < session.importe_eur) {
+    const kwh = roundKwh(t.consumo_kwh);
+    if (kwh < session.consumo_kwh) {
       return [{ kind: "log", level: "warn", text: `decreasing telemetry for ${t.cp_id} ignored` }];
     }
     session.last_seq = t.seq;
-    session.consumo_kwh = t.consumo_kwh;
-    session.importe_eur = t.importe_eur;
+    this.#bill(session, kwh);
     session.last_seen_at = now;
     // The live session, not a copy: a copy per reading lived until the next save, a second
     // or so, and 10,000 a second of them filled the old heap and its collector.
@@ -487,11 +488,17 @@ export class ChargingNetwork {
   supplyEnd(end: SupplyEnd, now: number): Effect[] {
     const session = this.#matchingSession(end);
     if (typeof session === "string") return [{ kind: "log", level: "info", text: session }];
-    if (end.consumo_kwh >= session.consumo_kwh && end.importe_eur >= session.importe_eur) {
-      session.consumo_kwh = end.consumo_kwh;
-      session.importe_eur = end.importe_eur;
-    }
+    const kwh = roundKwh(end.consumo_kwh);
+    if (kwh >= session.consumo_kwh) this.#bill(session, kwh);
     return this.#close(this.#cps.get(session.cp_id)!, end.reason, now);
+  }
+
+  // Central bills by the money rule (shared/protocol/money.ts) at the price it authorized: the
+  // engine's own € is not trusted, and a ticket's € is reproducible from its kWh and price.
+  #bill(session: RunningSession, kwh: number): void {
+    if (kwh === session.consumo_kwh) return;
+    session.consumo_kwh = kwh;
+    session.importe_eur = amountFor(kwh, session.price_eur_kwh);
   }
 
   #matchingSession(t: Telemetry | SupplyEnd): RunningSession | string {
@@ -565,6 +572,9 @@ export class ChargingNetwork {
     const s = cp.session!;
     cp.session = undefined;
     this.#sessionsByDriver.delete(s.driver_id);
+    // A session restored from a database written before the money rule is billed by it too.
+    s.consumo_kwh = roundKwh(s.consumo_kwh);
+    s.importe_eur = amountFor(s.consumo_kwh, s.price_eur_kwh);
     const ticket: Ticket = stamp({
       type: "TICKET",
       driver_id: s.driver_id,
@@ -584,7 +594,7 @@ export class ChargingNetwork {
       event(
         now,
         ticket.status === "ENDED" ? "session_ended" : "session_aborted",
-        `${reason}: ${s.consumo_kwh.toFixed(3)} kWh, ${s.importe_eur.toFixed(3)} €`,
+        `${reason}: ${formatKwh(s.consumo_kwh)} kWh, ${formatEur(s.importe_eur)} €`,
         s.cp_id,
         s.session_id,
       ),

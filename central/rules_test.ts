@@ -12,6 +12,7 @@ import {
   NOT_REGISTERED_YET,
   shownState,
 } from "./rules.ts";
+import { amountFor } from "../shared/protocol/money.ts";
 
 const T0 = 1_800_000_000_000;
 const reg = (cp_id: string, health: "OK" | "KO" = "OK"): Register => ({
@@ -140,6 +141,42 @@ Deno.test("the end of supply closes the session ENDED and the ticket equals what
   });
   assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
   assert.equal(n.supplyEnd(end, T0)[0].kind, "log", "a second end is ignored");
+});
+
+Deno.test("money: Central keeps kWh to 3 decimals and bills € = amountFor(kWh, the session's price)", () => {
+  const n = network();
+  n.register({ ...reg("CP-01"), price_eur_kwh: 0.37 }, T0);
+  const start = authorize(n);
+  const common = {
+    cp_id: "CP-01",
+    driver_id: "D1",
+    session_id: start.session_id,
+  };
+  // An engine that reports float noise and an amount of its own.
+  n.telemetry(
+    stamp({
+      type: "TELEMETRY",
+      ...common,
+      consumo_kwh: 0.32845324999999999,
+      importe_eur: 0.12152769999999999,
+      seq: 1,
+    }),
+    T0,
+  );
+  const s = n.get("CP-01")!.session!;
+  assert.deepEqual([s.consumo_kwh, s.importe_eur], [0.328, 0.121]);
+  const end = stamp({
+    type: "SUPPLY_END",
+    ...common,
+    consumo_kwh: 1.0005,
+    importe_eur: 99,
+    reason: "COMPLETED",
+  });
+  const ticket = sent(n.supplyEnd(end, T0 + 5000)).find((m) => m.type === "TICKET");
+  assert.ok(ticket?.type === "TICKET");
+  assert.equal(ticket.consumo_kwh, 1.001, "halves away from zero, in decimal");
+  assert.equal(ticket.importe_eur, amountFor(1.001, 0.37));
+  assert.equal(ticket.importe_eur, 0.37);
 });
 
 Deno.test("PARAR aborts the running session and survives a reconnect; REANUDAR resumes", () => {

@@ -1,8 +1,10 @@
 /**
- * The JSON shape of a CP for the HTTP API and the web panel.
+ * The JSON shape of a CP for the HTTP API and the web panel. kWh and € go out rounded by the
+ * money rule (shared/protocol/money.ts), so clients show them as they are.
  *
  * @module
  */
+import { roundEur, roundKwh } from "../shared/protocol/money.ts";
 import { type ChargingPoint, type CpState, shownState } from "./rules.ts";
 
 /** A CP as clients see it. */
@@ -38,8 +40,8 @@ export function cpView(cp: ChargingPoint): CpView {
       ? {
         session_id: s.session_id,
         driver_id: s.driver_id,
-        consumo_kwh: s.consumo_kwh,
-        importe_eur: s.importe_eur,
+        consumo_kwh: roundKwh(s.consumo_kwh),
+        importe_eur: roundEur(s.importe_eur),
         started_at: s.started_at,
       }
       : null,

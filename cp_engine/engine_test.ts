@@ -29,7 +29,7 @@ Deno.test("supply: 36 kW gives 0.01 kWh a second and € is always kWh × price"
     powerKw: 36,
     durationS: 2,
   });
-  assert.deepEqual(s.tick(), { seq: 1, consumo_kwh: 0.01, importe_eur: 0.01 * 0.4 });
+  assert.deepEqual(s.tick(), { seq: 1, consumo_kwh: 0.01, importe_eur: 0.004 });
   s.tick();
   assert.ok(s.complete);
   assert.equal(s.tick().seq, 2, "no energy past the planned duration");

@@ -1,9 +1,11 @@
 /**
  * The engine's supply simulation, free of I/O: energy grows with the charger's power every
- * second, and the amount is always energy × price, so a ticket's € is exactly kWh × price.
+ * second, and readings follow the money rule (shared/protocol/money.ts): kWh to 3 decimals and
+ * € = amountFor(kWh, price), so a ticket's € is reproducible from its kWh and price.
  *
  * @module
  */
+import { amountFor, roundKwh } from "../shared/protocol/money.ts";
 
 /** One authorized supply in progress. */
 export interface SupplyPlan {
@@ -42,8 +44,12 @@ export class Supply {
 
   /** What has been delivered so far. */
   reading(): Reading {
-    const kwh = round6((this.plan.powerKw * this.#seconds) / 3600);
-    return { seq: this.#seconds, consumo_kwh: kwh, importe_eur: kwh * this.plan.price_eur_kwh };
+    const kwh = roundKwh((this.plan.powerKw * this.#seconds) / 3600);
+    return {
+      seq: this.#seconds,
+      consumo_kwh: kwh,
+      importe_eur: amountFor(kwh, this.plan.price_eur_kwh),
+    };
   }
 
   /** One more second of supply; returns the new reading. */
@@ -51,8 +57,4 @@ export class Supply {
     if (!this.complete) this.#seconds++;
     return this.reading();
   }
-}
-
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
 }

@@ -15,6 +15,7 @@ import {
   type TelemetryMessage,
   type Ticket,
 } from "../shared/protocol/messages.ts";
+import { formatEur, formatKwh, roundEur, roundKwh } from "../shared/protocol/money.ts";
 import type { Inbox } from "./inbox.ts";
 
 /** What the flow shows the driver. */
@@ -42,15 +43,23 @@ export interface FlowOptions {
   answerTimeoutMs: number;
   /** How long without telemetry or ticket before giving the charge up. */
   silenceTimeoutMs: number;
+  /** After a cancel on Ctrl+C, how long to wait for Central's last word; 2 s by default. */
+  lastWordMs?: number;
 }
 
-/** How a charge went. */
+/**
+ * How a charge went. `charged` is any charge that ended with a ticket, ENDED or ABORTED
+ * (also one the driver ended with Ctrl+C): what the driver shows, saves and counts agree.
+ */
 export type Outcome =
   | { kind: "charged"; ticket: Ticket }
   | { kind: "denied"; denied: Denied }
   | { kind: "no_answer" }
   | { kind: "lost" }
   | { kind: "cancelled" };
+
+/** How long a Ctrl+C waits for Central's last word, unless told otherwise. */
+const LAST_WORD_MS = 2000;
 
 /** Requests a charge at `cpId` and follows it to its end. */
 export async function chargeAt(
@@ -69,6 +78,24 @@ export async function chargeAt(
       stamp({ type: "CANCEL_REQUEST", driver_id: io.driverId, request_id: request.id }),
       cpId,
     );
+  /** Shows how the request ended and returns it as the outcome. */
+  const finish = (m: Ticket | Denied): Outcome => {
+    if (m.type === "DENIED") {
+      io.view.denied(m);
+      return { kind: "denied", denied: m };
+    }
+    io.view.ticket(m);
+    return { kind: "charged", ticket: m };
+  };
+  /**
+   * Ctrl+C: cancels, then waits briefly for Central's last word — the ticket of what was
+   * delivered, or a denial it had already sent — so the outcome agrees with it.
+   */
+  const giveUp = async (lastWord: (m: ControlMessage | TelemetryMessage) => boolean) => {
+    await cancel();
+    const m = await io.inbox.next(lastWord, options.lastWordMs ?? LAST_WORD_MS);
+    return m ? finish(m as Ticket | Denied) : { kind: "cancelled" } as const;
+  };
   const answer = io.inbox.next(
     (m) => (m.type === "AUTHORIZED" || m.type === "DENIED") && m.request_id === request.id,
     options.answerTimeoutMs,
@@ -77,39 +104,31 @@ export async function chargeAt(
   await io.send(request, cpId);
   io.view.requested(cpId);
   const reply = await answer as Authorized | Denied | undefined;
+  if (reply?.type === "DENIED") return finish(reply);
   if (signal?.aborted) {
-    await cancel();
-    return { kind: "cancelled" };
+    // The answer may still be on its way; an authorization is ended by the cancel and its
+    // ticket names this request.
+    return await giveUp((m) =>
+      (m.type === "TICKET" || m.type === "DENIED") && m.request_id === request.id
+    );
   }
   if (!reply) {
     io.view.noAnswer(cpId, options.answerTimeoutMs / 1000);
     await cancel(); // so that a late authorization does not keep the CP busy
     return { kind: "no_answer" };
   }
-  if (reply.type === "DENIED") {
-    io.view.denied(reply);
-    return { kind: "denied", denied: reply };
-  }
   io.view.authorized(reply);
   const ours = (m: ControlMessage | TelemetryMessage) =>
     (m.type === "TELEMETRY" || m.type === "TICKET") && m.session_id === reply.session_id;
   while (true) {
     const m = await io.inbox.next(ours, options.silenceTimeoutMs, signal);
-    if (signal?.aborted) {
-      await cancel();
-      // Central answers a cancel with the ticket of what was delivered.
-      const t = await io.inbox.next((x) => x.type === "TICKET" && ours(x), 2000);
-      if (t) io.view.ticket(t as Ticket);
-      return { kind: "cancelled" };
-    }
+    // A ticket that is in is the end, Ctrl+C or not: there is nothing left to cancel.
+    if (m?.type === "TICKET") return finish(m);
+    if (signal?.aborted) return await giveUp((x) => x.type === "TICKET" && ours(x));
     if (!m) {
       io.view.lost(cpId, options.silenceTimeoutMs / 1000);
       await cancel();
       return { kind: "lost" };
-    }
-    if (m.type === "TICKET") {
-      io.view.ticket(m);
-      return { kind: "charged", ticket: m };
     }
     io.view.progress(m as Telemetry, reply);
   }
@@ -120,10 +139,11 @@ export function summarize(driverId: string, outcomes: Outcome[]): string {
   const tickets = outcomes.flatMap((o) => (o.kind === "charged" ? [o.ticket] : []));
   const count = (kind: Outcome["kind"]) => outcomes.filter((o) => o.kind === kind).length;
   const ended = tickets.filter((t) => t.status === "ENDED").length;
-  const kwh = tickets.reduce((sum, t) => sum + t.consumo_kwh, 0);
-  const eur = tickets.reduce((sum, t) => sum + t.importe_eur, 0);
+  // Each ticket as shown, added up; the totals are rounded again only to drop float noise.
+  const kwh = tickets.reduce((sum, t) => sum + roundKwh(t.consumo_kwh), 0);
+  const eur = tickets.reduce((sum, t) => sum + roundEur(t.importe_eur), 0);
   const other = count("no_answer") + count("lost") + count("cancelled");
   return `SUMMARY ${driverId}: ${ended} charged, ${tickets.length - ended} aborted, ` +
     `${count("denied")} denied, ${other} not answered or given up; ` +
-    `${kwh.toFixed(3)} kWh, ${eur.toFixed(3)} €`;
+    `${formatKwh(kwh)} kWh, ${formatEur(eur)} €`;
 }

@@ -211,7 +211,7 @@ Deno.test("silence during a charge: the charge is given up as lost and cancelled
   assertRequestThenCancel(sent);
 });
 
-Deno.test("aborted during a charge: cancelled, and the ticket Central answers with is shown", async () => {
+Deno.test("aborted during a charge: cancelled, and the ticket Central answers with is shown and counted", async () => {
   const stop = new AbortController();
   const ticket = ticketOf(0.1, "ABORTED", "DRIVER_CANCELLED");
   const { io, sent, calls } = rig(
@@ -227,18 +227,68 @@ Deno.test("aborted during a charge: cancelled, and the ticket Central answers wi
     (name) => name === "progress" && stop.abort(),
   );
   const outcome = await chargeAt(CP, io, RELAXED, stop.signal);
-  assert.deepEqual(outcome, { kind: "cancelled" });
+  assert.deepEqual(outcome, { kind: "charged", ticket });
   assert.deepEqual(calls.map(([name]) => name), ["requested", "authorized", "progress", "ticket"]);
   assert.deepEqual(calls.at(-1), ["ticket", ticket]);
   assertRequestThenCancel(sent);
+  // The summary agrees with the ticket the driver was shown and saved.
+  assert.equal(
+    summarize(DRIVER, [outcome]),
+    "SUMMARY D-1: 0 charged, 1 aborted, 0 denied, 0 not answered or given up; " +
+      "0.100 kWh, 0.040 €",
+  );
 });
 
-Deno.test("aborted while waiting for the answer: the request is cancelled, nothing else shown", async () => {
+Deno.test("aborted as the ticket arrives: the ticket is the outcome, no cancel is sent", async () => {
+  const stop = new AbortController();
+  const ticket = ticketOf(0.2);
+  const { io, sent, calls } = rig((m, inbox) => {
+    if (!isRequest(m)) return;
+    // One batch: the ticket is in the inbox when Ctrl+C comes during the last reading.
+    for (const x of [authorizedFor(m), reading(0.1, 1), ticket]) inbox.push(x);
+  }, (name) => name === "progress" && stop.abort());
+  assert.deepEqual(await chargeAt(CP, io, RELAXED, stop.signal), { kind: "charged", ticket });
+  assert.deepEqual(calls.at(-1), ["ticket", ticket]);
+  assert.deepEqual(sent.map((s) => s.message.type), ["CHARGE_REQUEST"]);
+});
+
+Deno.test("aborted before Central's answer came: its last word on the request is the outcome", async () => {
+  // Central had authorized (the answer was on its way): the cancel ends that session, and
+  // Central sends its ticket, which the driver shows and counts.
+  const stop = new AbortController();
+  let ticket: Ticket | undefined;
+  const authorizing = rig((m, inbox) => {
+    if (isRequest(m)) return queueMicrotask(() => stop.abort());
+    inbox.push(
+      ticket = { ...ticketOf(0, "ABORTED", "DRIVER_CANCELLED"), request_id: m.request_id },
+    );
+  });
+  const outcome = await chargeAt(CP, authorizing.io, RELAXED, stop.signal);
+  assert.deepEqual(outcome, { kind: "charged", ticket });
+  assert.deepEqual(authorizing.calls, [["requested", CP], ["ticket", ticket]]);
+  assertRequestThenCancel(authorizing.sent);
+
+  // Central had denied: the denial is shown and counted.
+  const again = new AbortController();
+  let denied: Denied | undefined;
+  const denying = rig((m, inbox) => {
+    if (isRequest(m)) return queueMicrotask(() => again.abort());
+    inbox.push(denied = deniedFor({ id: m.request_id }));
+  });
+  assert.deepEqual(await chargeAt(CP, denying.io, RELAXED, again.signal), {
+    kind: "denied",
+    denied,
+  });
+  assert.deepEqual(denying.calls, [["requested", CP], ["denied", denied]]);
+});
+
+Deno.test("aborted while waiting for the answer, and Central says nothing: cancelled, nothing else shown", async () => {
   const stop = new AbortController();
   const { io, sent, calls } = rig((m) => {
     if (isRequest(m)) queueMicrotask(() => stop.abort());
   });
-  assert.deepEqual(await chargeAt(CP, io, RELAXED, stop.signal), { kind: "cancelled" });
+  const options = { ...RELAXED, lastWordMs: 20 };
+  assert.deepEqual(await chargeAt(CP, io, options, stop.signal), { kind: "cancelled" });
   assert.deepEqual(calls, [["requested", CP]]);
   assertRequestThenCancel(sent);
 });
@@ -280,4 +330,13 @@ Deno.test("summarize: counts by outcome and the totals of the tickets", () => {
     "SUMMARY D-1: 1 charged, 1 aborted, 1 denied, 3 not answered or given up; " +
       "1.750 kWh, 0.700 €",
   );
+});
+
+Deno.test("summarize: the totals are rounded by the money rule", () => {
+  const outcomes: Outcome[] = [
+    { kind: "charged", ticket: { ...ticketOf(2.0145), importe_eur: 0.5005 } },
+    { kind: "charged", ticket: { ...ticketOf(0.1), importe_eur: 0.2 } },
+  ];
+  // Each ticket as shown (2.015 + 0.1 kWh, 0.501 + 0.2 €), added up without float noise.
+  assert.match(summarize(DRIVER, outcomes), /; 2\.115 kWh, 0\.701 €$/);
 });

@@ -8,10 +8,12 @@
  */
 import { join } from "node:path";
 import type { Authorized, Denied, Telemetry, Ticket } from "../shared/protocol/messages.ts";
+import { formatEur, formatKwh, roundEur, roundKwh } from "../shared/protocol/money.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { type Color, paint } from "../shared/term/colors.ts";
 import type { StatusLine } from "../shared/term/status_line.ts";
 import type { DriverView } from "./charge_flow.ts";
+import type { PromptScreen } from "./request_source.ts";
 
 const log = logger("driver");
 
@@ -29,8 +31,8 @@ export interface ConsoleViewOptions {
   paint?: (color: Color, text: string) => string;
 }
 
-/** The driver's {@link DriverView} on a console. */
-export class ConsoleView implements DriverView {
+/** The driver's {@link DriverView} on a console, and its prompt's {@link PromptScreen}. */
+export class ConsoleView implements DriverView, PromptScreen {
   readonly #status: StatusSink;
   readonly #ticketsDir: string;
   readonly #now: () => number;
@@ -65,24 +67,29 @@ export class ConsoleView implements DriverView {
 
   /** Redraws the live charge line. */
   progress(t: Telemetry): void {
-    const text = `${t.cp_id}: ${t.consumo_kwh.toFixed(3)} kWh  ${
-      t.importe_eur.toFixed(3)
+    const text = `${t.cp_id}: ${formatKwh(t.consumo_kwh)} kWh  ${
+      formatEur(t.importe_eur)
     } €  ${this.#elapsed()}`;
     this.#status.set(this.#status.tty ? `⚡ ${this.#paint("green", text)}` : text);
   }
 
-  /** Shows the ticket and saves it. */
-  ticket(t: Ticket): void {
+  /** Shows the ticket and saves it, its kWh and € rounded by the money rule. */
+  ticket(received: Ticket): void {
+    const t = {
+      ...received,
+      consumo_kwh: roundKwh(received.consumo_kwh),
+      importe_eur: roundEur(received.importe_eur),
+    };
     const tty = this.#status.tty;
     const color = t.status === "ENDED" ? "green" : "yellow";
     this.#status.print(
       this.#paint(color, `TICKET ${t.cp_id}: ${t.status} (${t.reason}) `) +
-        `${t.consumo_kwh.toFixed(3)} kWh × ${t.price_eur_kwh} €/kWh = ` +
-        `${t.importe_eur.toFixed(3)} €` +
+        `${formatKwh(t.consumo_kwh)} kWh × ${t.price_eur_kwh} €/kWh = ` +
+        `${formatEur(t.importe_eur)} €` +
         // Scripts and logs get the whole ticket on the line; a person, the saved file.
         (tty ? "" : ` ${JSON.stringify(t)}`),
     );
-    if (tty) this.#status.set(""); // the charge is over: no live line left behind
+    this.#clear(); // the charge is over: no live line left behind
     const save = this.#save(t);
     this.#saves.add(save);
     void save.finally(() => this.#saves.delete(save));
@@ -109,9 +116,41 @@ export class ConsoleView implements DriverView {
     }
   }
 
+  /** The pause is over (or cut short): its countdown leaves the screen. */
+  waited(): void {
+    this.#clear();
+  }
+
+  /** Asks the prompt's question: on a terminal it is the live line, so printed lines keep it. */
+  ask(question: string): void {
+    if (this.#status.tty) this.#status.set(question);
+    else this.#status.print(question);
+  }
+
+  /** Prints a line about what was typed at the prompt. */
+  say(line: string): void {
+    this.#status.print(line);
+  }
+
+  /** A line was typed (or input ended): the question stays in the scrollback, not live. */
+  answered(): void {
+    this.#clear();
+  }
+
+  /** Prints the closing summary, with nothing live left under it. */
+  summary(line: string): void {
+    this.#clear();
+    this.#status.print(line);
+  }
+
   /** Resolves once every ticket shown so far is saved (or its failure logged). */
   async saved(): Promise<void> {
     await Promise.all(this.#saves);
+  }
+
+  /** Empties the live line on a terminal; elsewhere there is none to empty. */
+  #clear(): void {
+    if (this.#status.tty) this.#status.set("");
   }
 
   #elapsed(): string {

@@ -149,13 +149,33 @@ Deno.test("the pause: a countdown on the status, one WAIT line when not on a ter
   for (const tty of [false, true]) {
     await using r = await rig(tty);
     for (let left = 4; left > 0; left--) r.view.waiting(left, 4);
+    r.view.waited();
     assert.deepEqual(r.status.lines, [
       "set next request in 4 s…",
       ...(tty ? [] : ["print WAIT 4 s before the next request"]),
       "set next request in 3 s…",
       "set next request in 2 s…",
       "set next request in 1 s…",
+      // Once over, the countdown leaves the terminal's live line (a log has none to leave).
+      ...(tty ? ["set "] : []),
     ], tty ? "terminal" : "not a terminal");
+  }
+});
+
+Deno.test("the prompt: the live line on a terminal until answered, a line elsewhere", async () => {
+  for (const tty of [false, true]) {
+    await using r = await rig(tty);
+    r.view.ask("CP id?");
+    r.view.answered();
+    r.view.say("that is not a CP id");
+    r.view.summary("SUMMARY D-23: …");
+    assert.deepEqual(
+      r.status.lines,
+      tty
+        ? ["set CP id?", "set ", "print that is not a CP id", "set ", "print SUMMARY D-23: …"]
+        : ["print CP id?", "print that is not a CP id", "print SUMMARY D-23: …"],
+      tty ? "terminal" : "not a terminal",
+    );
   }
 });
 
@@ -232,4 +252,30 @@ Deno.test("a ticket that cannot be saved is logged as an error, not thrown", asy
   } finally {
     setSink(previous);
   }
+});
+
+Deno.test("kWh and € are shown, printed and saved by the money rule", async () => {
+  await using r = await rig(false);
+  const { view, status, dir } = r;
+  view.progress({ ...reading, consumo_kwh: 2.0145, importe_eur: 0.5005 });
+  // A ticket with float noise, as a Central without the money rule sent them.
+  const noisy = {
+    ...ticket,
+    price_eur_kwh: 0.5,
+    consumo_kwh: 0.243055,
+    importe_eur: 0.12152769999999999,
+  };
+  view.ticket(noisy);
+  await view.saved();
+  const clean = { ...noisy, consumo_kwh: 0.243, importe_eur: 0.122 };
+  assert.deepEqual(status.lines, [
+    "set CP-01: 2.015 kWh  0.501 €  00:00", // toFixed(3) alone: 2.014 and 0.500
+    `print TICKET CP-01: ENDED (COMPLETED) 0.243 kWh × 0.5 €/kWh = 0.122 € ${
+      JSON.stringify(clean)
+    }`,
+    `print ticket saved to ${join(dir, "s-1.json")}`,
+  ]);
+  const saved = JSON.parse(await Deno.readTextFile(join(dir, "s-1.json")));
+  assert.equal(saved.consumo_kwh, 0.243);
+  assert.equal(saved.importe_eur, 0.122);
 });

@@ -80,7 +80,9 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   silenceTimeoutMs: 1000 * parseNumber(options["silence-timeout"]!, "--silence-timeout", 2, 3600),
 }));
 
-const source = await requestSource({ cp: config.cp, file: config.file });
+const status = new StatusLine("CHARGING");
+const view = new ConsoleView({ status, ticketsDir: config.tickets });
+const source = await requestSource({ cp: config.cp, file: config.file }, view);
 if ("errors" in source) {
   for (const e of source.errors) console.error(`EV_Driver: error: ${e}`);
   Deno.exit(1);
@@ -95,14 +97,12 @@ try {
 }
 
 handleSignals();
-const status = new StatusLine("CHARGING");
 onShutdown("status line", () => status.close());
 const brokerText = hostPortText(config.broker);
 const topics = topicNames();
 const inbox = new Inbox<ControlMessage | TelemetryMessage>();
 const stop = new AbortController();
 const me = config.driverId;
-const view = new ConsoleView({ status, ticketsDir: config.tickets });
 // Runs after the charge's closer (closers run newest first): a cancelled charge's ticket is
 // on disk before the process exits.
 onShutdown("tickets", () => view.saved());
@@ -155,6 +155,7 @@ async function pause(): Promise<void> {
     // Rejects only when aborted, which the loop's condition then sees.
     await delay(1000, undefined, { signal: stop.signal }).catch(() => {});
   }
+  view.waited();
 }
 
 const outcomes: Outcome[] = [];
@@ -174,5 +175,5 @@ for await (const cpId of source.ids) {
   if (stop.signal.aborted) break;
 }
 await view.saved(); // the last ticket's "saved" line comes before the summary
-status.print(summarize(me, outcomes));
+view.summary(summarize(me, outcomes));
 await shutdown(0, "all requests done");

@@ -27,12 +27,23 @@ export interface SourceChoice {
 /** How the source is read; the real file system and stdin by default. */
 export interface SourceInput {
   readTextFile(path: string): Promise<string>;
-  prompt(): AsyncIterable<string>;
+  /** The ids typed at a prompt shown on `screen`. */
+  prompt(screen: PromptScreen): AsyncIterable<string>;
+}
+
+/**
+ * Where the prompt shows: the question before each line, a complaint about a line, and the
+ * moment a line was typed (the question is answered and leaves the live line).
+ */
+export interface PromptScreen {
+  ask(question: string): void;
+  say(line: string): void;
+  answered(): void;
 }
 
 const realInput: SourceInput = {
   readTextFile: (path) => Deno.readTextFile(path),
-  prompt: () => prompted(),
+  prompt: (screen) => prompted(stdinLines(), screen),
 };
 
 /**
@@ -41,6 +52,7 @@ const realInput: SourceInput = {
  */
 export async function requestSource(
   choice: SourceChoice,
+  screen: PromptScreen,
   input: SourceInput = realInput,
 ): Promise<RequestSource | { errors: string[] }> {
   if (choice.cp) return { ids: [choice.cp], describe: `--cp ${choice.cp}` };
@@ -51,7 +63,7 @@ export async function requestSource(
   } catch (e) {
     // Only the default file may be absent: a file named on the command line is expected.
     if (choice.file === undefined && e instanceof Deno.errors.NotFound) {
-      return { ids: input.prompt(), describe: `the prompt (no ${DEFAULT_FILE} here)` };
+      return { ids: input.prompt(screen), describe: `the prompt (no ${DEFAULT_FILE} here)` };
     }
     return { errors: [`cannot read requests file "${path}": ${errorText(e)}`] };
   }
@@ -65,24 +77,23 @@ export const QUESTION = "CP id to charge at (Enter on an empty line or Ctrl+D to
 
 /**
  * The CP ids typed at the prompt, until an empty line or the end of input; a line that is
- * not an id gets `say`s complaint. `ask` puts the question before each line.
+ * not an id gets a complaint. The question is asked before each line: the first, and each
+ * one after the charge of the id before.
  */
 export async function* prompted(
-  lines: AsyncIterable<string> = stdinLines(),
-  ask: () => void = askOnStdout,
-  say: (line: string) => void = console.log,
+  lines: AsyncIterable<string>,
+  screen: PromptScreen,
 ): AsyncGenerator<string> {
-  ask();
-  for await (const line of lines) {
-    if (line === "") return;
-    if (ID_PATTERN.test(line)) yield line;
-    else say(`"${line.slice(0, 40)}" is not a CP id`);
-    ask();
+  screen.ask(QUESTION);
+  try {
+    for await (const line of lines) {
+      screen.answered();
+      if (line === "") return;
+      if (ID_PATTERN.test(line)) yield line;
+      else screen.say(`"${line.slice(0, 40)}" is not a CP id`);
+      screen.ask(QUESTION);
+    }
+  } finally {
+    screen.answered(); // Ctrl+D or Ctrl+C: no question is left asking
   }
-}
-
-function askOnStdout(): void {
-  // On a terminal the answer is typed after the question; elsewhere it is a line of its own.
-  if (Deno.stdin.isTerminal()) Deno.stdout.writeSync(new TextEncoder().encode(QUESTION));
-  else console.log(QUESTION);
 }

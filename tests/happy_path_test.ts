@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { amountFor } from "../shared/protocol/money.ts";
 import { E2E, eventually, freePort, query, ticketOf, withScenario } from "./harness.ts";
 
 Deno.test(
@@ -41,9 +42,16 @@ Deno.test(
       assert.ok(ticket.consumo_kwh > 0);
       assert.equal(
         ticket.importe_eur,
-        ticket.consumo_kwh * ticket.price_eur_kwh,
-        "€ = kWh × price",
+        amountFor(ticket.consumo_kwh, ticket.price_eur_kwh),
+        "€ = kWh × price, by the money rule",
       );
+      for (const key of ["consumo_kwh", "importe_eur"]) {
+        assert.match(
+          ticketLine,
+          new RegExp(`"${key}":\\d+(\\.\\d{1,3})?[,}]`),
+          `${key}: 3 decimals`,
+        );
+      }
 
       const row = query(
         db,

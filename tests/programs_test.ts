@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { amountFor, formatEur, formatKwh } from "../shared/protocol/money.ts";
 import { E2E, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
@@ -127,6 +128,22 @@ Deno.test(
       const row = query(net.db, (db) => db.prepare("SELECT * FROM sessions").get()) as Row;
       assert.equal(row.status, "ABORTED");
       assert.equal(row.end_reason, "DRIVER_CANCELLED");
+
+      // What the driver saved, what it sums up and what Central billed agree, to the 3 decimals.
+      const files = [...Deno.readDirSync(join(s.dir, "tickets"))].map((f) => f.name);
+      assert.equal(files.length, 1, "the ticket of the ended charge is saved");
+      const ticket = JSON.parse(await Deno.readTextFile(join(s.dir, "tickets", files[0])));
+      assert.equal(ticket.status, "ABORTED");
+      assert.ok(ticket.consumo_kwh > 0, "some energy was delivered before Ctrl+C");
+      assert.equal(ticket.importe_eur, amountFor(ticket.consumo_kwh, ticket.price_eur_kwh));
+      assert.equal(row.consumo_kwh, ticket.consumo_kwh);
+      assert.equal(row.importe_eur, ticket.importe_eur);
+      const summary = driver.output.find((l) => l.startsWith("SUMMARY"));
+      assert.equal(
+        summary,
+        "SUMMARY D1: 0 charged, 1 aborted, 0 denied, 0 not answered or given up; " +
+          `${formatKwh(ticket.consumo_kwh)} kWh, ${formatEur(ticket.importe_eur)} €`,
+      );
     }),
 );
 
