@@ -68,3 +68,13 @@ CREATE TABLE IF NOT EXISTS outbox (
   body       TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+
+-- Which Central may write (central/lease.ts): one row, renewed by the active Central. A Central
+-- takes the lease only when it has expired, and every write transaction first checks that the
+-- epoch is still its own: a Central that lost the lease (frozen, cut off) writes nothing more.
+CREATE TABLE IF NOT EXISTS central_lease (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  holder     TEXT NOT NULL,
+  epoch      INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL  -- ms since the epoch
+);

@@ -288,9 +288,23 @@ export class CentralDb {
     });
   }
 
+  /**
+   * Runs first inside every write transaction and throws to refuse it: the lease's fencing
+   * check (central/lease.ts), so that a Central that lost its lease writes nothing more.
+   */
+  fence: () => void = () => {};
+
+  /** The connection, for the lease, whose checks must share the writes' transactions. */
+  get connection(): DatabaseSync {
+    return this.#db;
+  }
+
+  // IMMEDIATE: the write lock is taken at BEGIN, so the fence's read and the writes after it
+  // see one state of the database, whatever another process does in between.
   #transaction(fn: () => void): void {
-    this.#db.exec("BEGIN");
+    this.#db.exec("BEGIN IMMEDIATE");
     try {
+      this.fence();
       fn();
       this.#db.exec("COMMIT");
     } catch (err) {

@@ -46,6 +46,7 @@ export const DENY_REASONS = [
   "BUSY",
   "DRIVER_BUSY",
   "EXPIRED",
+  "SETTLING",
 ] as const;
 /** A reason code for a denial. */
 export type DenyReason = typeof DENY_REASONS[number];
@@ -59,9 +60,16 @@ export const DENY_TEXT: Record<DenyReason, string> = {
   BUSY: "another driver is charging at this point",
   DRIVER_BUSY: "you are already charging at another point",
   EXPIRED: "the request waited too long and expired",
+  SETTLING: "the charging point has not yet reported the end of its previous charge",
 };
 
-/** Why a supply ended. COMPLETED and UNPLUGGED close a session ENDED; the rest ABORTED. */
+/**
+ * Why a supply ended. COMPLETED and UNPLUGGED close a session ENDED; the rest ABORTED.
+ * NOT_SUPPLIED, CONNECTION_LOST and ENGINE_RESTART come only from an engine's own record:
+ * it never supplied that session (its START never came, or came after Central gave it up);
+ * it stopped on its own because it heard neither Kafka nor its monitor for too long; it was
+ * stopped mid-supply (killed) and its record's last meter reading is the final one.
+ */
 export const END_REASONS = [
   "COMPLETED",
   "UNPLUGGED",
@@ -71,6 +79,9 @@ export const END_REASONS = [
   "CP_LOST",
   "TELEMETRY_TIMEOUT",
   "CENTRAL_RESTART",
+  "NOT_SUPPLIED",
+  "CONNECTION_LOST",
+  "ENGINE_RESTART",
 ] as const;
 /** A reason code for the end of a supply. */
 export type EndReason = typeof END_REASONS[number];
@@ -137,8 +148,17 @@ const telemetry = { type: oneOf("TELEMETRY"), ...supplyFields, seq: count };
 /** Every second during a supply: what has been delivered so far. */
 export type Telemetry = Infer<typeof telemetry>;
 
-const supplyEnd = { type: oneOf("SUPPLY_END"), ...supplyFields, reason: oneOf(...END_REASONS) };
-/** The final telemetry of a supply, with why it ended. */
+const supplyEnd = {
+  type: oneOf("SUPPLY_END"),
+  ...supplyFields,
+  reason: oneOf(...END_REASONS),
+  /** When the engine ended it (its record's time); absent from older engines. */
+  ended_at: optional(timestamp),
+};
+/**
+ * The engine's own record of a supply's end: the meter is the truth. Sent again until
+ * Central acknowledges it ({@link SupplyEndAck}), across restarts of either side.
+ */
 export type SupplyEnd = Infer<typeof supplyEnd>;
 
 /** Anything valid on telemetry_topic. */
@@ -174,8 +194,21 @@ const stopSupply = {
   session_id: id,
   reason: oneOf(...END_REASONS),
 };
-/** Central tells an engine to end one session (driver gave up, fault) without stopping the CP. */
+/**
+ * Central tells an engine to end one session (driver gave up, fault) without stopping the CP.
+ * Sent again while that session is unsettled: an engine that never supplied it answers with
+ * a SUPPLY_END of reason NOT_SUPPLIED and never starts it afterwards.
+ */
 export type StopSupply = Infer<typeof stopSupply>;
+
+const supplyEndAck = {
+  type: oneOf("SUPPLY_END_ACK"),
+  ...envelope,
+  cp_id: id,
+  session_id: id,
+};
+/** Central has stored an engine's SUPPLY_END: the engine may stop sending it. */
+export type SupplyEndAck = Infer<typeof supplyEndAck>;
 
 const command = {
   type: oneOf("PARAR", "REANUDAR"),
@@ -223,16 +256,30 @@ const ticket = {
   ended_at: timestamp,
   status: oneOf("ENDED", "ABORTED"),
   reason: oneOf(...END_REASONS),
+  /**
+   * True when Central closed the session without the engine's word (it could not be heard
+   * from): the figures are Central's last knowledge. The engine's record settles it later
+   * with a final ticket (provisional absent or false) for the same session.
+   */
+  provisional: optional(bool),
 };
-/** The final bill Central sends a driver; equal to the closed session row. */
+/** The bill Central sends a driver; equal to the session row. */
 export type Ticket = Infer<typeof ticket>;
 
 /** Anything valid on control_topic. */
-export type ControlMessage = StartSupply | StopSupply | Command | Authorized | Denied | Ticket;
+export type ControlMessage =
+  | StartSupply
+  | StopSupply
+  | SupplyEndAck
+  | Command
+  | Authorized
+  | Denied
+  | Ticket;
 
 const controlSpecs: Record<ControlMessage["type"], Spec> = {
   START_SUPPLY: startSupply,
   STOP_SUPPLY: stopSupply,
+  SUPPLY_END_ACK: supplyEndAck,
   PARAR: command,
   REANUDAR: command,
   AUTHORIZED: authorized,

@@ -136,3 +136,37 @@ Deno.test("Central asks for slower heartbeats only as its network grows", () => 
     { type: "HEARTBEAT", interval_ms: 2000 },
   );
 });
+
+Deno.test("the settlement messages: an engine's end with its time, its acknowledgement, a provisional ticket", () => {
+  const end = stamp({
+    type: "SUPPLY_END",
+    cp_id: "CP-01",
+    driver_id: "D1",
+    session_id: "s-1",
+    consumo_kwh: 0,
+    importe_eur: 0,
+    reason: "NOT_SUPPLIED",
+    ended_at: 1_800_000_000_000,
+  });
+  assert.deepEqual(parseTelemetryMessage(JSON.parse(JSON.stringify(end))), end);
+  const ack = stamp({ type: "SUPPLY_END_ACK", cp_id: "CP-01", session_id: "s-1" });
+  assert.deepEqual(parseControlMessage(JSON.parse(JSON.stringify(ack))), ack);
+  assert.throws(() => parseControlMessage({ ...ack, session_id: undefined }), ValidationError);
+  const ticket = stamp({
+    type: "TICKET",
+    driver_id: "D1",
+    request_id: "r-1",
+    session_id: "s-1",
+    cp_id: "CP-01",
+    price_eur_kwh: 0.5,
+    consumo_kwh: 0.1,
+    importe_eur: 0.05,
+    started_at: 1_800_000_000_000,
+    ended_at: 1_800_000_010_000,
+    status: "ABORTED",
+    reason: "TELEMETRY_TIMEOUT",
+    provisional: true,
+  });
+  assert.deepEqual(parseControlMessage(JSON.parse(JSON.stringify(ticket))), ticket);
+  assert.throws(() => parseControlMessage({ ...ticket, provisional: "yes" }), ValidationError);
+});
