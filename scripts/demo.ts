@@ -1,46 +1,48 @@
 /**
- * `deno task demo`: the whole system on one machine — a Kafka broker (Docker compose when a
+ * `deno task demo` (`./dev demo`): the whole system on one machine — a Kafka broker (the one
+ * given with `--kafka`, one already answering on `--kafka-port`, else Docker compose when a
  * Docker engine answers, else the local broker from Maven Central), EV_Central, three
  * charging points (EV_CP_E + EV_CP_M each) and two drivers with sample requests files.
+ *
+ * Ports, each an option with its default: Kafka `--kafka-port` 9092 (or `--kafka host:port`),
+ * Central's monitor port `--central-port` 7000, its HTTP API and web panel `--http` 8080,
+ * the engines' health ports `--engine-ports` 7001,7002,7003 (`--help` lists them all).
  *
  * On a terminal with tmux: a tmux session with a pane per program (window "central" with
  * Central and the drivers, window "cps" with the engines and monitors). F10 — or detaching,
  * Ctrl+b d — stops everything: every program gets Ctrl+C, then the broker stops.
  * Without tmux (or with --plain): every program's output, prefixed with its name; Ctrl+C
  * stops everything.
+ * With --scenario: the spec's demo scenarios played on their own and checked on Central's
+ * API, one line each (scripts/demo_scenarios.ts); each program's output goes to a log file;
+ * everything stops at the end, and the exit code says whether every outcome was seen.
  *
  * @module
  */
-import { eventually } from "../shared/process/eventually.ts";
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { paint } from "../shared/term/colors.ts";
-import { answers, startBroker } from "./broker.ts";
-import { type ProgramName, PROGRAMS } from "./programs.ts";
+import { eventually } from "../shared/process/eventually.ts";
+import { parseCommandLine } from "../shared/process/cli.ts";
+import { type Color, paint } from "../shared/term/colors.ts";
+import { demoBroker } from "./demo_broker.ts";
+import { CentralApi } from "./demo_central.ts";
+import {
+  DEMO_TOKEN,
+  driverLine,
+  networkLines,
+  type ProgramLine,
+  sampleRequests,
+} from "./demo_network.ts";
+import { DEMO_SPEC, demoConfig } from "./demo_options.ts";
+import { commandLine, DemoProcess, ROOT } from "./demo_process.ts";
+import { playScenarios, SCENARIOS } from "./demo_scenarios.ts";
+import { ScriptedNetwork } from "./demo_world.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TMUX_SOCKET = "evcharging-demo";
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    "kafka-port": { type: "string", default: "9092" },
-    "central-port": { type: "string", default: "7000" },
-    http: { type: "string", default: "8080" },
-    duration: { type: "string", default: "20" },
-    db: { type: "string" },
-    plain: { type: "boolean", default: false },
-    stop: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h" },
-  },
-});
-if (values.help) {
-  console.log(`deno task demo — Kafka, EV_Central, 3 charging points and 2 drivers on this machine
+const DRIVERS = ["D1", "D2"];
 
-Options: --kafka-port (9092) --central-port (7000) --http (8080) --duration <s> of each
-supply (20) --db <file> (a fresh one) --plain (no tmux) --stop (end a demo left running)`);
-  Deno.exit(0);
-}
+const config = parseCommandLine(DEMO_SPEC, Deno.args, demoConfig);
+const apiBase = `http://127.0.0.1:${config.httpPort}`;
+const panel = `${apiBase}/`;
 
 async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   try {
@@ -72,114 +74,44 @@ async function stopTmux(): Promise<void> {
   await tmux("kill-server");
 }
 
-if (values.stop) {
+if (config.stop) {
   await stopTmux();
   Deno.exit(0);
 }
 
 const work = await Deno.makeTempDir({ prefix: "ev-demo-" });
-const db = values.db ?? join(work, "central.db");
-const kafkaPort = values["kafka-port"]!;
-const bootstrap = `127.0.0.1:${kafkaPort}`;
-const centralPort = values["central-port"]!;
-const CPS = [
-  { id: "CP-01", port: 7001, location: "C/Italia 5, Alicante", price: "0.35" },
-  { id: "CP-02", port: 7002, location: "Plaza Mayor 1, Madrid", price: "0.42" },
-  { id: "CP-03", port: 7003, location: "Rambla 10, Barcelona", price: "0.29" },
-];
-const DRIVERS = ["D1", "D2"];
-/** The web panel's operator token in the demo (a real deployment picks its own). */
-const DEMO_TOKEN = "demo";
-
-function commandLine(program: ProgramName, args: string[]): string[] {
-  const p = PROGRAMS[program];
-  return [Deno.execPath(), "run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args];
+const db = config.db ?? join(work, "central.db");
+let stopBroker: () => Promise<void>;
+try {
+  stopBroker = await demoBroker(config, join(work, "kafka"), (line) => console.log(line));
+} catch (e) {
+  console.error(`demo: error: ${(e as Error).message}`);
+  Deno.exit(1);
 }
-const programs: { name: string; program: ProgramName; args: string[] }[] = [
-  {
-    name: "central",
-    program: "central",
-    args: [centralPort, bootstrap, db, "--http", values.http!, "--token", DEMO_TOKEN],
-  },
-  ...CPS.flatMap((cp) => [
-    {
-      name: `engine ${cp.id}`,
-      program: "engine" as const,
-      args: [bootstrap, String(cp.port), "--duration", values.duration!],
-    },
-    {
-      name: `monitor ${cp.id}`,
-      program: "monitor" as const,
-      args: [
-        `127.0.0.1:${cp.port}`,
-        `127.0.0.1:${centralPort}`,
-        cp.id,
-        "--location",
-        cp.location,
-        "--price",
-        cp.price,
-      ],
-    },
-  ]),
-];
-const drivers = DRIVERS.map((d) => ({
-  name: `driver ${d}`,
-  program: "driver" as const,
-  args: [bootstrap, d, "--file", join(ROOT, "demo", `requests_${d}.txt`)],
-}));
 
-// --- the broker --------------------------------------------------------------------------
-let stopBroker = async () => {};
-if (await answers(bootstrap)) {
-  console.log(`Using the Kafka broker already running at ${bootstrap}`);
-} else if ((await run("docker", ["info"])).ok) {
-  console.log("Starting Kafka with Docker compose …");
-  const up = await new Deno.Command("docker", {
-    args: ["compose", "-f", join(ROOT, "compose.yaml"), "up", "-d", "--wait"],
-    env: { KAFKA_ADVERTISED_HOST: "127.0.0.1" },
-  }).output();
-  if (!up.success) {
-    console.error("demo: error: docker compose could not start Kafka");
-    Deno.exit(1);
-  }
-  stopBroker = async () => {
-    await new Deno.Command("docker", {
-      args: ["compose", "-f", join(ROOT, "compose.yaml"), "down"],
-    }).output();
-  };
-} else {
-  console.log(`Starting a local Kafka broker at ${bootstrap} (no Docker engine here) …`);
-  try {
-    const broker = await startBroker({ port: Number(kafkaPort), dataDir: join(work, "kafka") });
-    stopBroker = () => broker.stop();
-  } catch (e) {
-    console.error(`demo: error: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+const network = networkLines(config, db, () => config.durationS);
+const programs = [network.central, ...network.cps.flatMap((cp) => [cp.engine, cp.monitor])];
+const drivers = DRIVERS.map((d) => driverLine(config, d, sampleRequests(d)));
 
 // Resolves once Central shows every demo CP connected (or after 60 s, to go on regardless).
 async function centralShowsAll(): Promise<void> {
+  const api = new CentralApi(apiBase, DEMO_TOKEN);
   await eventually(
     "every demo CP on Central",
     async () => {
-      try {
-        const res = await fetch(`http://127.0.0.1:${values.http}/cps`);
-        const body = await res.json() as { items: { state: string }[] };
-        const up = body.items.filter((c) => c.state !== "DESCONECTADO" && c.state !== "AVERIADO");
-        return up.length >= CPS.length;
-      } catch {
-        return false; // not up yet
-      }
+      const cps = await api.cps().catch(() => []);
+      const up = cps.filter((c) => c.state !== "DESCONECTADO" && c.state !== "AVERIADO");
+      return up.length >= network.cps.length;
     },
     60_000,
     300,
   ).catch(() => {});
 }
 
-const haveTmux = (await run("tmux", ["-V"])).ok;
-if (!values.plain && haveTmux && Deno.stdin.isTerminal()) await tmuxDemo();
-else await plainDemo();
+if (config.scenario) await scriptedDemo();
+else if (!config.plain && (await run("tmux", ["-V"])).ok && Deno.stdin.isTerminal()) {
+  await tmuxDemo();
+} else await plainDemo();
 
 // --- tmux: a pane per program ---------------------------------------------------------------
 async function tmuxDemo(): Promise<void> {
@@ -210,7 +142,7 @@ async function tmuxDemo(): Promise<void> {
     "-t",
     "ev",
     "status-right",
-    ` panel http://127.0.0.1:${values.http}/ (token ${DEMO_TOKEN}) · F10: stop · Ctrl+b n: next window `,
+    ` panel ${panel} (token ${DEMO_TOKEN}) · F10: stop · Ctrl+b n: next window `,
   );
   await tmux("set-option", "-t", "ev", "status-right-length", "100");
   await tmux("bind-key", "-n", "F10", "detach-client");
@@ -273,58 +205,74 @@ async function tmuxDemo(): Promise<void> {
 
 // --- plain: prefixed output -----------------------------------------------------------------
 async function plainDemo(): Promise<void> {
-  if (!haveTmux && Deno.stdin.isTerminal()) {
+  if (!config.plain && Deno.stdin.isTerminal()) {
     console.log("(tmux is not installed: showing every program's output here instead)");
   }
-  const children: Deno.ChildProcess[] = [];
-  const COLORS = ["cyan", "green", "yellow", "bold"] as const;
-  const launch = (name: string, program: ProgramName, args: string[]) => {
-    const [cmd, ...argv] = commandLine(program, args);
-    const child = new Deno.Command(cmd, {
-      args: argv,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const color = COLORS[children.length % COLORS.length];
-    children.push(child);
-    const tag = paint(color, name.padEnd(15));
-    for (const stream of [child.stdout, child.stderr]) {
-      void stream.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({
-          write(chunk) {
-            for (const line of chunk.split("\n").filter((l) => l.trim())) {
-              console.log(`${tag}│ ${line}`);
-            }
-          },
-        }),
-      ).catch(() => {});
-    }
-    void child.status.then((s) => console.log(`${tag}│ (exited with code ${s.code})`));
+  const children: DemoProcess[] = [];
+  const COLORS: Color[] = ["cyan", "green", "yellow", "bold"];
+  const launch = (p: ProgramLine) => {
+    const tag = paint(COLORS[children.length % COLORS.length], p.name.padEnd(15));
+    children.push(
+      new DemoProcess(p.name, p.program, p.args, (line) => console.log(`${tag}│ ${line}`)),
+    );
   };
   let stopping = false;
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
-    for (const child of children.reverse()) {
-      try {
-        child.kill("SIGINT");
-      } catch { /* gone */ }
-    }
-    await Promise.allSettled(children.map((c) => c.status));
+    await Promise.all(children.reverse().map((c) => c.stop()));
     await stopBroker();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => void stopAll());
   Deno.addSignalListener("SIGTERM", () => void stopAll());
-  for (const p of programs) launch(p.name, p.program, p.args);
+  programs.forEach(launch);
   await centralShowsAll();
-  for (const d of drivers) launch(d.name, d.program, d.args);
+  drivers.forEach(launch);
   console.log(
     paint(
       "bold",
-      `Demo running: web panel http://127.0.0.1:${values.http}/ (operator token "${DEMO_TOKEN}"). Ctrl+C stops everything.`,
+      `Demo running: web panel ${panel} (operator token "${DEMO_TOKEN}"). Ctrl+C stops everything.`,
     ),
   );
+}
+
+// --- scripted: the spec's scenarios, played and checked -------------------------------------
+async function scriptedDemo(): Promise<void> {
+  const say = (line: string) => console.log(line);
+  const net = new ScriptedNetwork(config, work, db, say);
+  say(
+    `Scripted demo: Kafka at ${config.kafka}, EV_Central on port ${config.centralPort}, ` +
+      `engines on ${config.enginePorts.join(", ")}; watch it on ${panel} ` +
+      `(operator token "${DEMO_TOKEN}"); each program's output in ${net.logs}`,
+  );
+  let stopping: Promise<void> | undefined;
+  const stopEverything = () =>
+    stopping ??= (async () => {
+      say("Stopping every program …");
+      await net.stopAll();
+      await stopBroker();
+    })();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void stopEverything().then(() => Deno.exit(130)));
+  }
+  let failure: string | undefined;
+  try {
+    say("Starting EV_Central, then an engine and a monitor per charging point …");
+    await net.start().catch((e) => {
+      throw new Error(`starting the network: ${(e as Error).message}`);
+    });
+    await playScenarios(net, say);
+  } catch (e) {
+    failure = (e as Error).message;
+  }
+  await stopEverything();
+  if (failure) {
+    console.error(net.tails().join("\n"));
+    console.error(`demo: error: ${failure}`);
+    console.error(`every program stopped; their output is in ${net.logs}`);
+    Deno.exit(1);
+  }
+  say(`Demo done: all ${SCENARIOS.length} scenarios seen; every program stopped.`);
+  Deno.exit(0);
 }
