@@ -18,13 +18,23 @@ import {
 import { formatEur, formatKwh, roundEur, roundKwh } from "../shared/protocol/money.ts";
 import type { Inbox } from "./inbox.ts";
 
-/** What the flow shows the driver. */
+/**
+ * Why a wait has no news yet: the broker cannot be reached (nothing can come, and the wait is
+ * not counted), or it can and Central (or the engine) is silent.
+ */
+export type Silence = "broker" | "central";
+
+/**
+ * What the flow shows the driver. Tickets are not in it: they are shown as they arrive (see
+ * ticket_desk.ts), also after the charge that waited for them is over.
+ */
 export interface DriverView {
   requested(cpId: string): void;
   authorized(a: Authorized): void;
   denied(d: Denied): void;
   progress(t: Telemetry, a: Authorized): void;
-  ticket(t: Ticket): void;
+  /** A tick of a wait without news: why, and the silence counted so far. */
+  waitingFor(cause: Silence, silentSeconds: number): void;
   noAnswer(cpId: string, seconds: number): void;
   lost(cpId: string, seconds: number): void;
 }
@@ -35,6 +45,8 @@ export interface DriverIO {
   send(message: RequestsMessage, key: string): Promise<void>;
   inbox: Inbox<ControlMessage | TelemetryMessage>;
   view: DriverView;
+  /** Whether Kafka can be reached now; always, if not given. */
+  brokerReachable?: () => boolean;
 }
 
 /** Timeouts of a charge. */
@@ -45,6 +57,8 @@ export interface FlowOptions {
   silenceTimeoutMs: number;
   /** After a cancel on Ctrl+C, how long to wait for Central's last word; 2 s by default. */
   lastWordMs?: number;
+  /** How often a wait looks at the broker's reachability; 1 s by default. */
+  tickMs?: number;
 }
 
 /**
@@ -60,6 +74,37 @@ export type Outcome =
 
 /** How long a Ctrl+C waits for Central's last word, unless told otherwise. */
 const LAST_WORD_MS = 2000;
+
+/** How often a wait looks at the broker, unless told otherwise. */
+const TICK_MS = 1000;
+
+type Message = ControlMessage | TelemetryMessage;
+
+/**
+ * The next message that matches, or undefined after `limitMs` of silence counted only while
+ * the broker is reachable: nothing can arrive while it is not, so that time proves nothing
+ * about Central, and a charge or request is never given up for it. (The end of each tick
+ * decides how it counts: a tick during which the broker came back is not counted.)
+ */
+async function awaitNews(
+  io: DriverIO,
+  match: (m: Message) => boolean,
+  limitMs: number,
+  options: FlowOptions,
+  signal?: AbortSignal,
+): Promise<Message | undefined> {
+  const tick = options.tickMs ?? TICK_MS;
+  let silentMs = 0;
+  while (true) {
+    const started = Date.now();
+    const m = await io.inbox.next(match, Math.min(tick, limitMs - silentMs), signal);
+    if (m || signal?.aborted) return m;
+    const reachable = io.brokerReachable?.() ?? true;
+    if (reachable) silentMs += Date.now() - started;
+    if (silentMs >= limitMs) return undefined;
+    io.view.waitingFor(reachable ? "central" : "broker", Math.floor(silentMs / 1000));
+  }
+}
 
 /** Requests a charge at `cpId` and follows it to its end. */
 export async function chargeAt(
@@ -84,21 +129,22 @@ export async function chargeAt(
       io.view.denied(m);
       return { kind: "denied", denied: m };
     }
-    io.view.ticket(m);
     return { kind: "charged", ticket: m };
   };
   /**
    * Ctrl+C: cancels, then waits briefly for Central's last word — the ticket of what was
    * delivered, or a denial it had already sent — so the outcome agrees with it.
    */
-  const giveUp = async (lastWord: (m: ControlMessage | TelemetryMessage) => boolean) => {
+  const giveUp = async (lastWord: (m: Message) => boolean) => {
     await cancel();
     const m = await io.inbox.next(lastWord, options.lastWordMs ?? LAST_WORD_MS);
     return m ? finish(m as Ticket | Denied) : { kind: "cancelled" } as const;
   };
-  const answer = io.inbox.next(
+  const answer = awaitNews(
+    io,
     (m) => (m.type === "AUTHORIZED" || m.type === "DENIED") && m.request_id === request.id,
     options.answerTimeoutMs,
+    options,
     signal,
   );
   await io.send(request, cpId);
@@ -118,10 +164,10 @@ export async function chargeAt(
     return { kind: "no_answer" };
   }
   io.view.authorized(reply);
-  const ours = (m: ControlMessage | TelemetryMessage) =>
+  const ours = (m: Message) =>
     (m.type === "TELEMETRY" || m.type === "TICKET") && m.session_id === reply.session_id;
   while (true) {
-    const m = await io.inbox.next(ours, options.silenceTimeoutMs, signal);
+    const m = await awaitNews(io, ours, options.silenceTimeoutMs, options, signal);
     // A ticket that is in is the end, Ctrl+C or not: there is nothing left to cancel.
     if (m?.type === "TICKET") return finish(m);
     if (signal?.aborted) return await giveUp((x) => x.type === "TICKET" && ours(x));
@@ -134,16 +180,28 @@ export async function chargeAt(
   }
 }
 
-/** The closing line: charges completed, aborted, denied and unanswered, and the totals. */
-export function summarize(driverId: string, outcomes: Outcome[]): string {
-  const tickets = outcomes.flatMap((o) => (o.kind === "charged" ? [o.ticket] : []));
+/**
+ * The closing line: charges completed, aborted, denied and unanswered, and the totals. A
+ * charge counts the ticket `latest` gives for its session (the final one, when it came after
+ * the provisional one the charge ended with); those still provisional are said to be.
+ */
+export function summarize(
+  driverId: string,
+  outcomes: Outcome[],
+  latest: (sessionId: string) => Ticket | undefined = () => undefined,
+): string {
+  const tickets = outcomes.flatMap((o) =>
+    o.kind === "charged" ? [latest(o.ticket.session_id) ?? o.ticket] : []
+  );
   const count = (kind: Outcome["kind"]) => outcomes.filter((o) => o.kind === kind).length;
   const ended = tickets.filter((t) => t.status === "ENDED").length;
+  const provisional = tickets.filter((t) => t.provisional).length;
   // Each ticket as shown, added up; the totals are rounded again only to drop float noise.
   const kwh = tickets.reduce((sum, t) => sum + roundKwh(t.consumo_kwh), 0);
   const eur = tickets.reduce((sum, t) => sum + roundEur(t.importe_eur), 0);
   const other = count("no_answer") + count("lost") + count("cancelled");
   return `SUMMARY ${driverId}: ${ended} charged, ${tickets.length - ended} aborted, ` +
     `${count("denied")} denied, ${other} not answered or given up; ` +
-    `${formatKwh(kwh)} kWh, ${formatEur(eur)} €`;
+    `${formatKwh(kwh)} kWh, ${formatEur(eur)} €` +
+    (provisional > 0 ? ` (${provisional} ticket${provisional > 1 ? "s" : ""} provisional)` : "");
 }

@@ -40,7 +40,7 @@ function recordingView(onCall: (name: string) => void = () => {}) {
     authorized: record("authorized"),
     denied: record("denied"),
     progress: record("progress"),
-    ticket: record("ticket"),
+    waitingFor: record("waitingFor"),
     noAnswer: record("noAnswer"),
     lost: record("lost"),
   };
@@ -144,7 +144,7 @@ function assertRequestThenCancel(sent: { message: RequestsMessage; key: string }
   assert.equal(cancel.key, CP);
 }
 
-Deno.test("authorized, readings, ticket: charged, each step shown in order, only the request sent", async () => {
+Deno.test("authorized, readings, ticket: charged, each step shown in order (the ticket is shown by the desk), only the request sent", async () => {
   const readings = [reading(0.1, 1), reading(0.2, 2)];
   const ticket = ticketOf(0.25);
   let auth: Authorized | undefined;
@@ -161,7 +161,6 @@ Deno.test("authorized, readings, ticket: charged, each step shown in order, only
     ["authorized", auth],
     ["progress", readings[0]],
     ["progress", readings[1]],
-    ["ticket", ticket],
   ]);
   assert.equal(sent.length, 1);
   const { id: _id, ts: _ts, ...request } = sent[0].message;
@@ -179,7 +178,7 @@ Deno.test("answers that come after the request went out are followed too", async
   const ticket = ticketOf(0.1);
   inbox.push(ticket);
   assert.deepEqual(await run, { kind: "charged", ticket });
-  assert.deepEqual(calls.map(([name]) => name), ["requested", "authorized", "progress", "ticket"]);
+  assert.deepEqual(calls.map(([name]) => name), ["requested", "authorized", "progress"]);
 });
 
 Deno.test("denied: the denial is shown, nothing is cancelled", async () => {
@@ -228,8 +227,7 @@ Deno.test("aborted during a charge: cancelled, and the ticket Central answers wi
   );
   const outcome = await chargeAt(CP, io, RELAXED, stop.signal);
   assert.deepEqual(outcome, { kind: "charged", ticket });
-  assert.deepEqual(calls.map(([name]) => name), ["requested", "authorized", "progress", "ticket"]);
-  assert.deepEqual(calls.at(-1), ["ticket", ticket]);
+  assert.deepEqual(calls.map(([name]) => name), ["requested", "authorized", "progress"]);
   assertRequestThenCancel(sent);
   // The summary agrees with the ticket the driver was shown and saved.
   assert.equal(
@@ -248,7 +246,7 @@ Deno.test("aborted as the ticket arrives: the ticket is the outcome, no cancel i
     for (const x of [authorizedFor(m), reading(0.1, 1), ticket]) inbox.push(x);
   }, (name) => name === "progress" && stop.abort());
   assert.deepEqual(await chargeAt(CP, io, RELAXED, stop.signal), { kind: "charged", ticket });
-  assert.deepEqual(calls.at(-1), ["ticket", ticket]);
+  assert.deepEqual(calls.at(-1)?.[0], "progress");
   assert.deepEqual(sent.map((s) => s.message.type), ["CHARGE_REQUEST"]);
 });
 
@@ -265,7 +263,7 @@ Deno.test("aborted before Central's answer came: its last word on the request is
   });
   const outcome = await chargeAt(CP, authorizing.io, RELAXED, stop.signal);
   assert.deepEqual(outcome, { kind: "charged", ticket });
-  assert.deepEqual(authorizing.calls, [["requested", CP], ["ticket", ticket]]);
+  assert.deepEqual(authorizing.calls, [["requested", CP]]);
   assertRequestThenCancel(authorizing.sent);
 
   // Central had denied: the denial is shown and counted.
@@ -307,7 +305,7 @@ Deno.test("messages of another request or session are ignored", async () => {
     inbox.push(ticket);
   });
   assert.deepEqual(await chargeAt(CP, io, RELAXED), { kind: "charged", ticket });
-  assert.deepEqual(calls, [["requested", CP], ["authorized", auth], ["ticket", ticket]]);
+  assert.deepEqual(calls, [["requested", CP], ["authorized", auth]]);
   assert.equal(sent.length, 1);
 });
 
@@ -339,4 +337,84 @@ Deno.test("summarize: the totals are rounded by the money rule", () => {
   ];
   // Each ticket as shown (2.015 + 0.1 kWh, 0.501 + 0.2 €), added up without float noise.
   assert.match(summarize(DRIVER, outcomes), /; 2\.115 kWh, 0\.701 €$/);
+});
+
+/** Fast ticks so that a test's waits last a few hundred milliseconds. */
+const TICKING: FlowOptions = { answerTimeoutMs: 100, silenceTimeoutMs: 100, tickMs: 20 };
+
+Deno.test("broker unreachable during a charge: never given up, however long; the ticket ends it", async () => {
+  let reachable = true;
+  const ticket = ticketOf(0.4);
+  let unreachableTicks = 0;
+  const { io, sent, calls } = rig((m, inbox) => {
+    if (!isRequest(m)) return;
+    inbox.push(authorizedFor(m));
+    reachable = false; // the broker goes away right after the authorization
+  }, (name) => {
+    // Ten ticks of 20 ms unreachable: twice the silence timeout. Then Kafka is back with the
+    // ticket produced meanwhile.
+    if (name === "waitingFor" && calls.at(-1)?.[1] === "broker" && ++unreachableTicks === 10) {
+      reachable = true;
+      io.inbox.push(ticket);
+    }
+  });
+  const outcome = await chargeAt(CP, { ...io, brokerReachable: () => reachable }, TICKING);
+  assert.deepEqual(outcome, { kind: "charged", ticket });
+  assert.ok(!calls.some(([name]) => name === "lost"), JSON.stringify(calls));
+  assert.equal(unreachableTicks, 10);
+  assert.deepEqual(sent.map((s) => s.message.type), ["CHARGE_REQUEST"]);
+});
+
+Deno.test("broker unreachable while waiting for the answer: the request is not given up", async () => {
+  let reachable = false;
+  let auth: Authorized | undefined;
+  let ticks = 0;
+  const ticket = ticketOf(0.1);
+  const { io, sent, calls } = rig(() => {}, (name) => {
+    if (name !== "waitingFor" || ++ticks !== 10) return;
+    reachable = true;
+    const request = sent[0].message;
+    io.inbox.push(auth = authorizedFor(request));
+    io.inbox.push(ticket);
+  });
+  const outcome = await chargeAt(CP, { ...io, brokerReachable: () => reachable }, TICKING);
+  assert.deepEqual(outcome, { kind: "charged", ticket });
+  assert.deepEqual(calls.filter(([name]) => name !== "waitingFor"), [
+    ["requested", CP],
+    ["authorized", auth],
+  ]);
+});
+
+Deno.test("Central silent while the broker is reachable: said so, then given up after the silence counted", async () => {
+  let reachable = false;
+  let ticks = 0;
+  const { io, sent, calls } = rig((m, inbox) => {
+    if (isRequest(m)) inbox.push(authorizedFor(m));
+  }, (name) => {
+    // Unreachable for a while (not counted), then reachable and silent: given up.
+    if (name === "waitingFor" && ++ticks === 10) reachable = true;
+  });
+  const outcome = await chargeAt(CP, { ...io, brokerReachable: () => reachable }, TICKING);
+  assert.deepEqual(outcome, { kind: "lost" });
+  const waits = calls.filter(([name]) => name === "waitingFor").map(([, cause]) => cause);
+  assert.deepEqual(waits.slice(0, 10), Array(10).fill("broker"));
+  assert.ok(waits.slice(10).every((cause) => cause === "central"), JSON.stringify(waits));
+  assert.ok(ticks >= 10 + 4, `silence counted only once reachable (${ticks} ticks)`);
+  assertRequestThenCancel(sent);
+});
+
+Deno.test("summarize: a charge counts its final ticket when one came, else its provisional one, marked", () => {
+  const provisional = { ...ticketOf(0.1, "ABORTED", "TELEMETRY_TIMEOUT"), provisional: true };
+  const final = ticketOf(0.5);
+  const other = { ...ticketOf(0.2, "ABORTED", "CP_LOST", "s-2"), provisional: true };
+  const outcomes: Outcome[] = [
+    { kind: "charged", ticket: provisional },
+    { kind: "charged", ticket: other },
+  ];
+  const latest = (session: string) => (session === SESSION ? final : undefined);
+  assert.equal(
+    summarize(DRIVER, outcomes, latest),
+    "SUMMARY D-1: 1 charged, 1 aborted, 0 denied, 0 not answered or given up; " +
+      "0.700 kWh, 0.280 € (1 ticket provisional)",
+  );
 });

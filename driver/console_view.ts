@@ -12,7 +12,7 @@ import { formatEur, formatKwh, roundEur, roundKwh } from "../shared/protocol/mon
 import { errorText, logger } from "../shared/process/log.ts";
 import { type Color, paint } from "../shared/term/colors.ts";
 import type { StatusLine } from "../shared/term/status_line.ts";
-import type { DriverView } from "./charge_flow.ts";
+import type { DriverView, Silence } from "./charge_flow.ts";
 import type { PromptScreen } from "./request_source.ts";
 
 const log = logger("driver");
@@ -38,6 +38,9 @@ export class ConsoleView implements DriverView, PromptScreen {
   readonly #now: () => number;
   readonly #paint: (color: Color, text: string) => string;
   readonly #saves = new Set<Promise<void>>();
+  // Saves run one after another: a settled ticket is written over the provisional one, never
+  // the other way round.
+  #lastSave: Promise<void> = Promise.resolve();
   #chargeStarted = 0;
 
   constructor(options: ConsoleViewOptions) {
@@ -73,8 +76,11 @@ export class ConsoleView implements DriverView, PromptScreen {
     this.#status.set(this.#status.tty ? `⚡ ${this.#paint("green", text)}` : text);
   }
 
-  /** Shows the ticket and saves it, its kWh and € rounded by the money rule. */
-  ticket(received: Ticket): void {
+  /**
+   * Shows the ticket and saves it, its kWh and € rounded by the money rule: a provisional
+   * one marked as such, and the final one that `settled` it later saved over it.
+   */
+  ticket(received: Ticket, news: "new" | "settled" = "new"): void {
     const t = {
       ...received,
       consumo_kwh: roundKwh(received.consumo_kwh),
@@ -82,17 +88,43 @@ export class ConsoleView implements DriverView, PromptScreen {
     };
     const tty = this.#status.tty;
     const color = t.status === "ENDED" ? "green" : "yellow";
+    const mark = t.provisional ? "PROVISIONAL " : news === "settled" ? "SETTLED " : "";
     this.#status.print(
-      this.#paint(color, `TICKET ${t.cp_id}: ${t.status} (${t.reason}) `) +
+      this.#paint(color, `TICKET ${t.cp_id}: ${t.status} (${t.reason}) ${mark}`) +
         `${formatKwh(t.consumo_kwh)} kWh × ${t.price_eur_kwh} €/kWh = ` +
         `${formatEur(t.importe_eur)} €` +
+        (t.provisional ? " (Central's last figures; the CP's meter will settle it)" : "") +
         // Scripts and logs get the whole ticket on the line; a person, the saved file.
         (tty ? "" : ` ${JSON.stringify(t)}`),
     );
     this.#clear(); // the charge is over: no live line left behind
-    const save = this.#save(t);
+    const save = this.#lastSave.then(() => this.#save(t));
+    this.#lastSave = save;
     this.#saves.add(save);
     void save.finally(() => this.#saves.delete(save));
+  }
+
+  /**
+   * A wait without news, on the status line: the broker unreachable (at once), or Central
+   * silent (from 2 s on: readings come every second, one late reading is no news). Off a
+   * terminal, without the seconds, so that each cause is one line, not one a second.
+   */
+  waitingFor(cause: Silence, silentSeconds: number): void {
+    if (cause === "central" && silentSeconds < 2) return;
+    const text = cause === "broker"
+      ? "broker unreachable: waiting for Kafka (the charge is not given up)"
+      : this.#status.tty
+      ? `Central silent for ${silentSeconds} s`
+      : "Central silent: waiting for news";
+    this.#status.set(this.#status.tty ? this.#paint("yellow", text) : text);
+  }
+
+  /** After the last request: how many provisional tickets still wait for their final one. */
+  settling(unsettled: number): void {
+    this.#status.set(
+      `waiting for ${unsettled} final ticket${unsettled === 1 ? "" : "s"} ` +
+        "(provisional ones are settled by the CP's meter)",
+    );
   }
 
   /** Shows that Central did not answer a request in time. */

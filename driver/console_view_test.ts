@@ -279,3 +279,70 @@ Deno.test("kWh and € are shown, printed and saved by the money rule", async ()
   assert.equal(saved.consumo_kwh, 0.243);
   assert.equal(saved.importe_eur, 0.122);
 });
+
+Deno.test("a provisional ticket is marked and saved; the final one is shown as settled and saved over it", async () => {
+  await using r = await rig(false);
+  const provisional: Ticket = {
+    ...ticket,
+    status: "ABORTED",
+    reason: "TELEMETRY_TIMEOUT",
+    consumo_kwh: 0.1,
+    importe_eur: 0.04,
+    provisional: true,
+  };
+  r.view.ticket(provisional);
+  const final: Ticket = { ...ticket, id: "m-5", consumo_kwh: 0.4, importe_eur: 0.16 };
+  r.view.ticket(final, "settled"); // before the first save is done: saves keep their order
+  await r.view.saved();
+  const file = join(r.dir, "s-1.json");
+  assert.deepEqual(r.status.lines, [
+    "print TICKET CP-01: ABORTED (TELEMETRY_TIMEOUT) PROVISIONAL 0.100 kWh × 0.4 €/kWh = " +
+    "0.040 € (Central's last figures; the CP's meter will settle it) " +
+    JSON.stringify(provisional),
+    "print TICKET CP-01: ENDED (COMPLETED) SETTLED 0.400 kWh × 0.4 €/kWh = 0.160 € " +
+    JSON.stringify(final),
+    `print ticket saved to ${file}`,
+    `print ticket saved to ${file}`,
+  ]);
+  const saved = JSON.parse(await Deno.readTextFile(file));
+  assert.equal(saved.consumo_kwh, 0.4);
+  assert.equal(saved.provisional, undefined);
+});
+
+Deno.test("waiting without news: the broker unreachable or Central silent, said on the status line", async () => {
+  {
+    await using r = await rig(false);
+    r.view.waitingFor("central", 1); // one quiet second between readings is no news
+    r.view.waitingFor("broker", 0);
+    r.view.waitingFor("broker", 0);
+    r.view.waitingFor("central", 2);
+    r.view.waitingFor("central", 3);
+    assert.deepEqual(r.status.lines, [
+      "set broker unreachable: waiting for Kafka (the charge is not given up)",
+      "set broker unreachable: waiting for Kafka (the charge is not given up)",
+      "set Central silent: waiting for news",
+      "set Central silent: waiting for news",
+    ]);
+  }
+  {
+    await using r = await rig(true);
+    r.view.waitingFor("broker", 0);
+    r.view.waitingFor("central", 4);
+    assert.deepEqual(r.status.lines, [
+      "set <yellow>broker unreachable: waiting for Kafka (the charge is not given up)</yellow>",
+      "set <yellow>Central silent for 4 s</yellow>",
+    ]);
+  }
+});
+
+Deno.test("waiting for final tickets after the last request: on the status line, one line off a terminal", async () => {
+  await using r = await rig(false);
+  r.view.settling(2);
+  r.view.settling(2);
+  r.view.settling(1);
+  assert.deepEqual(r.status.lines, [
+    "set waiting for 2 final tickets (provisional ones are settled by the CP's meter)",
+    "set waiting for 2 final tickets (provisional ones are settled by the CP's meter)",
+    "set waiting for 1 final ticket (provisional ones are settled by the CP's meter)",
+  ]);
+});

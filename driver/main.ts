@@ -20,14 +20,18 @@ import {
   parseTelemetryMessage,
   type RequestsMessage,
   type TelemetryMessage,
+  type Ticket,
 } from "../shared/protocol/messages.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { topicNames } from "../shared/kafka/topics.ts";
+import { BrokerWatch } from "./broker_watch.ts";
 import { chargeAt, type Outcome, summarize } from "./charge_flow.ts";
 import { ConsoleView } from "./console_view.ts";
 import { Inbox } from "./inbox.ts";
 import { DEFAULT_FILE, requestSource } from "./request_source.ts";
+import { pinStartOffsets } from "./start_offsets.ts";
+import { TicketDesk } from "./ticket_desk.ts";
 
 const log = logger("driver");
 
@@ -63,7 +67,14 @@ const spec = {
     "silence-timeout": {
       type: "string" as const,
       arg: "<seconds>",
-      help: "give a charge up after this long without telemetry or ticket",
+      help: "give a charge up after this long without telemetry or ticket " +
+        "(time while the broker cannot be reached is not counted)",
+      default: "30",
+    },
+    "settle-timeout": {
+      type: "string" as const,
+      arg: "<seconds>",
+      help: "after the last request, wait this long for the final tickets of provisional ones",
       default: "30",
     },
   },
@@ -78,6 +89,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   tickets: options.tickets!,
   answerTimeoutMs: 1000 * parseNumber(options["answer-timeout"]!, "--answer-timeout", 1, 3600),
   silenceTimeoutMs: 1000 * parseNumber(options["silence-timeout"]!, "--silence-timeout", 2, 3600),
+  settleTimeoutMs: 1000 * parseNumber(options["settle-timeout"]!, "--settle-timeout", 0, 3600),
 }));
 
 const status = new StatusLine("CHARGING");
@@ -103,6 +115,22 @@ const topics = topicNames();
 const inbox = new Inbox<ControlMessage | TelemetryMessage>();
 const stop = new AbortController();
 const me = config.driverId;
+const broker = new BrokerWatch();
+const desk = new TicketDesk();
+/** This run's request ids: only their tickets are this run's business. */
+const requested = new Set<string>();
+
+/**
+ * A ticket is shown (and saved) as it arrives, also after its charge is over; the first of
+ * its session also ends the charge that waits for it.
+ */
+function receiveTicket(t: Ticket): void {
+  if (!requested.has(t.request_id)) return;
+  const news = desk.receive(t);
+  if (news === "duplicate") return;
+  view.ticket(t, news);
+  if (news === "new") inbox.push(t);
+}
 // Runs after the charge's closer (closers run newest first): a cancelled charge's ticket is
 // on disk before the process exits.
 onShutdown("tickets", () => view.saved());
@@ -112,9 +140,12 @@ const producer = new JsonProducer(kafka);
 try {
   await producer.connect();
   onShutdown("kafka producer", () => producer.disconnect());
+  // One group per run, so two drivers of the same id never split the control partitions.
+  const groupId = `ev-driver-${me}-${crypto.randomUUID()}`;
+  await pinStartOffsets(kafka, groupId, topics.control);
   const consumer = await startConsumer({
     kafka,
-    groupId: `ev-driver-${me}-${crypto.randomUUID()}`,
+    groupId,
     topics: [topics.control, topics.telemetry],
     fromBeginning: false,
     parse: (raw, r): ControlMessage | TelemetryMessage =>
@@ -123,9 +154,12 @@ try {
     onInvalid: (r, error) => log.debug(`skipped ${r.topic} message: ${error}`),
     onBatch: (messages) => {
       for (const { message: m } of messages) {
-        if ("driver_id" in m && m.driver_id === me) inbox.push(m);
+        if (!("driver_id" in m) || m.driver_id !== me) continue;
+        if (m.type === "TICKET") receiveTicket(m);
+        else inbox.push(m);
       }
     },
+    onFetch: () => broker.fetched(),
   });
   onShutdown("kafka consumer", () => consumer.stop());
 } catch (e) {
@@ -141,12 +175,34 @@ onShutdown("charge", async () => {
   await flow;
 });
 
-const io = {
-  driverId: me,
-  inbox,
-  view,
-  send: (m: RequestsMessage, key: string) => producer.send(topics.requests, [{ key, value: m }]),
-};
+/** How often a send that failed is tried again while the driver runs. */
+const RESEND_MS = 1000;
+
+/**
+ * Sends to Central; while Kafka refuses, says so and tries again (Central drops a request id
+ * it has answered before), except once Ctrl+C came: then one try, so that exiting is not held
+ * up by a broker that is away.
+ */
+async function send(m: RequestsMessage, key: string): Promise<void> {
+  if (m.type === "CHARGE_REQUEST") requested.add(m.id);
+  while (true) {
+    try {
+      await producer.send(topics.requests, [{ key, value: m }]);
+      return;
+    } catch (e) {
+      broker.sendFailed();
+      if (stop.signal.aborted) {
+        log.warn(`could not send ${m.type} (${errorText(e)}): the broker is unreachable`);
+        return;
+      }
+      view.waitingFor("broker", 0);
+      log.debug(`could not send ${m.type} (${errorText(e)}); trying again`);
+      await delay(RESEND_MS, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  }
+}
+
+const io = { driverId: me, inbox, view, send, brokerReachable: () => broker.reachable() };
 
 /** The pause before the next request, counted down a second at a time; Ctrl+C ends it. */
 async function pause(): Promise<void> {
@@ -154,6 +210,19 @@ async function pause(): Promise<void> {
     view.waiting(left, PAUSE_S);
     // Rejects only when aborted, which the loop's condition then sees.
     await delay(1000, undefined, { signal: stop.signal }).catch(() => {});
+  }
+  view.waited();
+}
+
+/**
+ * Provisional tickets are settled by the CP's own record, which may come later: the driver
+ * waits for those finals a while (`--settle-timeout`) before its summary.
+ */
+async function awaitSettlement(): Promise<void> {
+  const deadline = Date.now() + config.settleTimeoutMs;
+  while (desk.unsettled() > 0 && Date.now() < deadline && !stop.signal.aborted) {
+    view.settling(desk.unsettled());
+    await delay(250, undefined, { signal: stop.signal }).catch(() => {});
   }
   view.waited();
 }
@@ -174,6 +243,7 @@ for await (const cpId of source.ids) {
   outcomes.push(outcome);
   if (stop.signal.aborted) break;
 }
+await awaitSettlement();
 await view.saved(); // the last ticket's "saved" line comes before the summary
-view.summary(summarize(me, outcomes));
+view.summary(summarize(me, outcomes, (session) => desk.latest(session)));
 await shutdown(0, "all requests done");

@@ -437,6 +437,8 @@ export async function withScenario(fn: (s: Scenario) => Promise<void>): Promise<
 export interface PrivateBroker {
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** kill -9: the broker gets no chance to close anything; `start` brings it back. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -456,6 +458,14 @@ export async function withPrivateBroker(
     },
     async start() {
       running ??= await startBroker(options);
+    },
+    async kill() {
+      if (!running) return;
+      try {
+        Deno.kill(running.pid, "SIGKILL");
+      } catch { /* already gone */ }
+      await running.exited;
+      running = undefined;
     },
   };
   const s = new Scenario(running.bootstrap, dir);
