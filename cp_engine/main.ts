@@ -1,8 +1,11 @@
 /**
  * EV_CP_E — a charging point's engine: answers its monitor's health checks, takes orders
- * from Central over Kafka and supplies energy, sending telemetry every second.
+ * from Central over Kafka and supplies energy, sending telemetry every second. Every reading
+ * and end is written to its record file (and made durable) before it is sent; an end is sent
+ * again until Central acknowledges it, also after a restart.
  *
- * Usage: EV_CP_E <kafka_host:port> [listen_port] [--listen <ip>]
+ * Usage: EV_CP_E <kafka_host:port> [listen_port] [--listen <ip>] [--record <file>]
+ *        [--autonomy <s>]
  *
  * @module
  */
@@ -17,14 +20,17 @@ import { hostPortText } from "../shared/net/host_port.ts";
 import { listenErrorText } from "../shared/net/listen_error.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
-import { createKafka } from "../shared/kafka/client.ts";
+import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
 import { startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
-import { parseControlMessage, type TelemetryMessage } from "../shared/protocol/messages.ts";
+import { parseControlMessage } from "../shared/protocol/messages.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
-import { topicNames } from "../shared/kafka/topics.ts";
-import { Engine } from "./engine.ts";
+import { groupFor, topicNames } from "../shared/kafka/topics.ts";
+import { retry } from "../shared/process/retry.ts";
+import { type Effects, Engine } from "./engine.ts";
+import { RecordFile } from "./record_file.ts";
+import type { Replay } from "./meter_record.ts";
 import { startHealthServer } from "./health_server.ts";
 import { engineStatusText } from "./status_text.ts";
 import { TelemetrySender } from "./telemetry_sender.ts";
@@ -37,6 +43,12 @@ export const DEFAULT_ENGINE_PORT = 7001;
  * so nothing else needs to reach it.
  */
 export const DEFAULT_ENGINE_LISTEN = "127.0.0.1";
+
+/** How often an end of supply is sent again until Central acknowledges it. */
+export const END_RESEND_MS = 3000;
+
+/** A supply ends on its own after its monitor or Kafka has been silent this long (default). */
+export const DEFAULT_AUTONOMY_S = 10;
 
 const log = logger("engine");
 
@@ -66,6 +78,19 @@ const spec = {
         "0.0.0.0 every interface",
       default: DEFAULT_ENGINE_LISTEN,
     },
+    record: {
+      type: "string" as const,
+      arg: "<file>",
+      help: "its append-only record of what it delivered " +
+        "(default: ev-engine-<listen_port>.jsonl in the working directory)",
+    },
+    autonomy: {
+      type: "string" as const,
+      arg: "<seconds>",
+      help: "a supply stops on its own (CONNECTION_LOST) after this long without a health " +
+        "check from its monitor or without contact with Kafka",
+      default: String(DEFAULT_AUTONOMY_S),
+    },
   },
   notes: [
     "Keys: f = toggle fault (answer KO), u = unplug (end the supply), q = quit.",
@@ -79,7 +104,11 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   listen: parseListenHost(options.listen!, "--listen"),
   durationS: parseNumber(options.duration!, "--duration", 1, 86_400),
   powerKw: parseNumber(options.power!, "--power", 0.1, 1000),
+  autonomyS: parseNumber(options.autonomy!, "--autonomy", 1, 3600),
+  record: options.record,
 }));
+const port = config.port;
+const recordPath = config.record ?? `ev-engine-${port}.jsonl`;
 
 handleSignals();
 onShutdown("terminal", restoreTerminal);
@@ -89,12 +118,21 @@ const engine = new Engine({
   powerKw: config.powerKw,
   durationS: config.durationS,
   staleMs: 15_000,
+  autonomyMs: config.autonomyS * 1000,
 });
+const opened = openRecord(recordPath);
+const record = opened.file;
+onShutdown("record", () => record?.close());
+// Before any order is taken: a session in the record is never started again.
+const recovered = engine.restore(opened.replay, Date.now());
+for (const w of opened.replay.warnings) log.warn(`record ${recordPath}: ${w}`);
+/** Resolves once the producer is connected: orders are taken only then. */
+const kafkaReady = Promise.withResolvers<void>();
 const status = new StatusLine("STATUS");
 onShutdown("status line", () => status.close());
 
 function show(): void {
-  status.set(engineStatusText(engine, status.tty));
+  status.set(engineStatusText(engine, status.tty, Date.now()));
 }
 
 let server;
@@ -104,9 +142,11 @@ try {
     claim: (cpId) => {
       const first = engine.cpId === undefined;
       const ok = engine.claim(cpId);
+      if (ok) engine.heard("monitor", Date.now());
       if (first && ok) {
         log.info(`serving CP ${cpId}`);
         show();
+        void consumeOrders(cpId);
       }
       return ok;
     },
@@ -122,9 +162,16 @@ const kafka = createKafka(brokerText, "ev-engine");
 const producer = new JsonProducer(kafka);
 const sender = new TelemetrySender(producer, topics.telemetry, log);
 
-function send(messages: TelemetryMessage[]): void {
+/** Makes the record lines durable, then sends: a message never outruns its record. */
+function apply(effects: Effects): void {
+  try {
+    record?.append(effects.record);
+  } catch (e) {
+    // Sent anyway: Central's figures are then right, only the record lacks them.
+    log.error(`cannot write the record ${recordPath}: ${errorText(e)}`);
+  }
   show();
-  sender.send(messages);
+  sender.send(effects.send);
 }
 
 try {
@@ -133,25 +180,22 @@ try {
     await sender.idle();
     await producer.disconnect();
   });
-  const consumer = await startConsumer({
-    kafka,
-    groupId: `ev-engine-${crypto.randomUUID()}`,
-    topics: [topics.control],
-    fromBeginning: false,
-    parse: parseControlMessage,
-    onBatch: (messages) => {
-      for (const { message } of messages) send(engine.control(message, Date.now()));
-      show();
-    },
-  });
-  onShutdown("kafka consumer", () => consumer.stop());
+  await ensureTopics(kafka, [topics.control, topics.telemetry]);
 } catch (e) {
   console.error(`EV_CP_E: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
   await shutdown(1, "could not start");
 }
 
-const ticker = setInterval(() => send(engine.tick()), 1000);
+kafkaReady.resolve();
+if (recovered.send.length > 0) {
+  log.info(`record ${recordPath}: ${recovered.send.length} end(s) of supply to report`);
+}
+apply(recovered);
+
+const ticker = setInterval(() => apply(engine.second(Date.now())), 1000);
 onShutdown("ticker", () => clearInterval(ticker));
+const resender = setInterval(() => sender.send(engine.unackedEnds(Date.now())), END_RESEND_MS);
+onShutdown("resender", () => clearInterval(resender));
 log.info(`health checks on port ${server.port} (address ${config.listen}); Kafka at ${brokerText}`);
 show();
 
@@ -160,12 +204,67 @@ void readCommands(
   { fault: "fault_on", ko: "fault_on", ok: "fault_off", unplug: "unplug", quit: "quit" },
   (command) => {
     if (command === "quit") void shutdown(0, "quit");
-    else if (command === "unplug") send(engine.unplug());
+    else if (command === "unplug") apply(engine.unplugged(Date.now()));
     else {
       const on = command === "fault" ? !engine.faulty : command === "fault_on";
-      send(engine.setFault(on));
+      apply(engine.fault(on, Date.now()));
       log.info(on ? "simulated fault ON: answering KO" : "simulated fault OFF: answering OK");
     }
     show();
   },
 );
+
+/**
+ * Takes Central's orders once the monitor has said which CP this is. The group is the CP's
+ * own, so a restarted engine resumes from its committed offsets and acts on the orders sent
+ * while it was down; a new group starts at the oldest record, and what is older than the
+ * record's last line (or than the start, without a record) is skipped by the engine.
+ */
+async function consumeOrders(cpId: string): Promise<void> {
+  const groupId = groupFor(`ev-engine-${cpId}`, topics.control);
+  const stop = new AbortController();
+  onShutdown("kafka consumer", () => stop.abort());
+  await kafkaReady.promise;
+  try {
+    const consumer = await retry(() =>
+      startConsumer({
+        kafka,
+        groupId,
+        topics: [topics.control],
+        fromBeginning: true,
+        parse: parseControlMessage,
+        onFetch: () => engine.heard("kafka", Date.now()),
+        onBatch: (messages) => {
+          for (const { message } of messages) apply(engine.handle(message, Date.now()));
+          show();
+        },
+      }), {
+      delayMs: 2000,
+      signal: stop.signal,
+      onError: (e, n) => {
+        if (n === 1) log.warn(`cannot join consumer group ${groupId} yet: ${errorText(e)}`);
+      },
+    });
+    onShutdown("kafka consumer group", () => consumer.stop());
+    log.info(`taking orders for ${cpId} (consumer group ${groupId})`);
+  } catch {
+    // shutting down
+  }
+}
+
+/**
+ * Opens the record. Without it the engine does not start: its record is the meter Central
+ * settles to, and a supply it could not record could be neither reported after a crash nor
+ * refused when its order came again.
+ */
+function openRecord(path: string): { file?: RecordFile; replay: Replay } {
+  try {
+    return RecordFile.open(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotCapable
+      ? "not allowed (run it with --allow-read --allow-write)"
+      : errorText(e);
+    console.error(`EV_CP_E: error: cannot open its record ${path}: ${why}`);
+    Deno.exit(1);
+  }
+}

@@ -1,16 +1,18 @@
 /**
- * The engine's status line: its CP, its state in the state's color, and the supply in
- * progress. End-to-end tests wait for these lines (e.g. `STATUS CP-01 PARADO`).
+ * The engine's status line: its CP, its state in the state's color, the supply in progress,
+ * and why it counts itself cut off, if it does. End-to-end tests wait for these lines (e.g.
+ * `STATUS CP-01 PARADO`).
  *
  * @module
  */
 import { paint } from "../shared/term/colors.ts";
 import type { Engine } from "./engine.ts";
 
-/** The status line of `engine`; on a terminal it also lists the keys. */
+/** The status line of `engine` at `now`; on a terminal it also lists the keys. */
 export function engineStatusText(
-  engine: Pick<Engine, "cpId" | "state" | "supply">,
+  engine: Pick<Engine, "cpId" | "state" | "supply" | "isolation">,
   tty: boolean,
+  now = Date.now(),
 ): string {
   const s = engine.supply;
   const r = s?.reading();
@@ -20,5 +22,7 @@ export function engineStatusText(
   const state = engine.state;
   const color = state === "AVERIADO" ? "red" : state === "PARADO" ? "orange" : "green";
   const keys = tty ? "   [f]ault on/off  [u]nplug  [q]uit" : "";
-  return paint(color, `${engine.cpId ?? "(no CP yet)"} ${state}${supply}`) + keys;
+  const cut = engine.isolation(now);
+  const alone = cut ? paint("red", ` CUT OFF: ${cut}`) : "";
+  return paint(color, `${engine.cpId ?? "(no CP yet)"} ${state}${supply}`) + alone + keys;
 }

@@ -46,3 +46,16 @@ Deno.test("engine status: a supply shows its driver, kWh and €; a terminal get
     paint("green", "CP-01 SUMINISTRANDO driver D1 0.020 kWh 0.008 €") + KEYS,
   );
 });
+
+Deno.test("engine status: cut off from its monitor or Kafka, it says which and for how long", () => {
+  const e = new Engine({ powerKw: 36, durationS: 100, staleMs: 15_000, autonomyMs: 10_000 });
+  e.claim("CP-01");
+  e.heard("monitor", 0);
+  e.heard("kafka", 0);
+  assert.equal(engineStatusText(e, false, 5000), paint("green", "CP-01 ACTIVADO"));
+  assert.equal(
+    engineStatusText(e, false, 12_000),
+    paint("green", "CP-01 ACTIVADO") +
+      paint("red", " CUT OFF: no health check from its monitor for 12 s"),
+  );
+});

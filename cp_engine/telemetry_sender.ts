@@ -1,7 +1,8 @@
 /**
  * The engine's telemetry to Kafka: batches go out one at a time and in order, and while
  * Kafka refuses them the readings are dropped but the ends of supply are kept for the next
- * send, since a ticket depends on its end and a lost reading is made good by the next.
+ * send, since a ticket depends on its end and a lost reading is made good by the next. The
+ * engine also sends each end again until Central acknowledges it: one kept copy per session.
  *
  * @module
  */
@@ -30,7 +31,9 @@ export class TelemetrySender {
   send(messages: TelemetryMessage[]): void {
     if (messages.length === 0 && this.#unsentEnds.length === 0) return;
     this.#sending = this.#sending.then(async () => {
-      const batch = [...this.#unsentEnds, ...messages];
+      const fresh = new Set(messages.map((m) => m.type === "SUPPLY_END" && m.session_id));
+      const kept = this.#unsentEnds.filter((m) => !fresh.has(m.session_id));
+      const batch = [...kept, ...messages];
       this.#unsentEnds = [];
       try {
         await this.producer.send(this.topic, batch.map((m) => ({ key: m.cp_id, value: m })));

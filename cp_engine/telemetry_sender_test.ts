@@ -145,3 +145,19 @@ Deno.test("telemetry: the failure is logged once and the recovery once", async (
     "info Kafka takes telemetry again",
   ]);
 });
+
+Deno.test("telemetry: an end sent again while Kafka refuses is kept once, not piled up", async () => {
+  const producer = fakeProducer();
+  const sender = new TelemetrySender(producer, "telemetry", fakeLog());
+  for (let n = 1; n <= 3; n++) {
+    sender.send([end("s1")]); // the engine sends an unacknowledged end again every 3 s
+    await eventually(`send ${n}`, () => producer.calls.length === n, 2000);
+    producer.calls[n - 1].done.reject(new Error("broker gone"));
+    await sender.idle();
+  }
+  assert.deepEqual(producer.calls[2].values, [end("s1")]);
+  sender.send([]);
+  await eventually("the retry", () => producer.calls.length === 4, 2000);
+  producer.calls[3].done.resolve();
+  await sender.idle();
+});

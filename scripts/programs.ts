@@ -39,7 +39,12 @@ export const PROGRAMS = {
     entry: "cp_monitor/main.ts",
     flags: ["--allow-net", "--allow-env"],
   },
-  engine: { binary: "EV_CP_E", entry: "cp_engine/main.ts", flags: KAFKA },
+  // The engine's record of what it delivered is a file.
+  engine: {
+    binary: "EV_CP_E",
+    entry: "cp_engine/main.ts",
+    flags: [...KAFKA, "--allow-read", "--allow-write"],
+  },
   driver: {
     binary: "EV_Driver",
     entry: "driver/main.ts",
