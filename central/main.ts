@@ -4,6 +4,9 @@
  * Usage: EV_Central <socket_port> <kafka_host:port> [db_path] [--listen <ip>]
  *        [--http <port>|<ip:port>|off]
  *
+ * A second EV_Central on the same database is the standby: it says so, serves nothing and
+ * takes over when the active one stops or dies (central/lease.ts).
+ *
  * @module
  */
 import {
@@ -28,8 +31,10 @@ import { Dashboard } from "./dashboard.ts";
 import { CentralDb } from "./db.ts";
 import { DB_PATH_HELP, DEFAULT_DB_PATH, parseDbPath } from "./db_path.ts";
 import { startHttp } from "./http_api.ts";
+import { acquire, keepRenewing, Lease, LeaseLost } from "./lease.ts";
 import { startMonitorServer } from "./monitor_server.ts";
 import { COMMAND_HELP, parseOperatorLine } from "./operator.ts";
+import { startStandbyHttp } from "./standby_http.ts";
 import { cpView } from "./views.ts";
 
 /** Open files kept for the database, Kafka, the HTTP API and its clients: never monitor links. */
@@ -91,6 +96,8 @@ const spec = {
   notes: [
     COMMAND_HELP,
     "Topics: requests_topic, telemetry_topic, control_topic (EV_TOPIC_PREFIX prefixes all three).",
+    "A second EV_Central on the same db_path is the standby: it waits, serving nothing (its HTTP " +
+    "API answers 503), and takes over within 5 s when the active one stops or dies.",
   ],
 };
 
@@ -125,6 +132,67 @@ try {
   Deno.exit(1);
 }
 onShutdown("database", () => db.close());
+
+// One active Central per database (central/lease.ts): every write transaction is fenced.
+const lease = new Lease(db.connection);
+db.fence = () => lease.fence();
+let leaseLost = false;
+/** Leaves the full-screen dashboard, once there is one. */
+let stopScreen = () => {};
+await becomeActive();
+log.info(`this Central is now the active one (lease epoch ${lease.epoch})`);
+// Closers run newest first: the renewal stops, then the lease is released, after Kafka and
+// the monitors are done writing and before the database closes.
+onShutdown("lease", () => leaseLost || lease.release());
+onShutdown(
+  "lease renewal",
+  keepRenewing(lease, stopLost, (why) => log.warn(`cannot renew the lease yet: ${why}`)),
+);
+
+/**
+ * Takes the lease, or waits for it as the standby: no monitor port, no Kafka, and an HTTP
+ * API that only says which Central is active. The state is loaded after this, so a standby
+ * that takes over starts from the latest rows.
+ */
+async function becomeActive(): Promise<void> {
+  const waiting = new AbortController();
+  let standbyHttp: Deno.HttpServer | undefined;
+  onShutdown("standby", async () => {
+    waiting.abort();
+    await standbyHttp?.shutdown();
+  });
+  try {
+    await acquire(lease, (holder) => {
+      console.log(`standby: Central ${holder} is active on this database; waiting to take over`);
+      if (config.http) standbyHttp = startStandbyHttp(config.http, holder);
+    }, waiting.signal);
+  } catch (e) {
+    if (waiting.signal.aborted) await new Promise(() => {}); // shutting down: it exits
+    await fatal(`cannot take the lease on "${config.dbPath}"`, errorText(e));
+  }
+  // Its port is the real API's now.
+  await standbyHttp?.shutdown();
+  standbyHttp = undefined;
+}
+
+/** Another Central holds the lease: this one stops at once, writing nothing more. */
+function stopLost(why: string): never {
+  leaseLost = true;
+  stopScreen();
+  restoreTerminal();
+  console.error(`EV_Central: error: lease lost: ${why}; stopping without writing anything`);
+  Deno.exit(3);
+}
+
+/** Why the lease is no longer ours, or undefined while it is. */
+function leaseLostReason(): string | undefined {
+  try {
+    lease.fence();
+    return undefined;
+  } catch (e) {
+    return e instanceof LeaseLost ? e.message : undefined;
+  }
+}
 
 const topics = topicNames();
 const app = new CentralApp(db, topics, {
@@ -207,9 +275,12 @@ const dashboard = new Dashboard(
 if (dashboard.fullScreen) setSink((r) => dashboard.log(r));
 app.runner.subscribe(() => dashboard.changed());
 onShutdown("dashboard", () => dashboard.stop());
+stopScreen = () => dashboard.stop();
 app.runner.onFatal = (why, unstored) => {
   // Memory holds the change the database refused: the dashboard must not show it.
   dashboard.stop({ hide: unstored });
+  const lost = leaseLostReason();
+  if (lost !== undefined) stopLost(lost);
   console.error(`EV_Central: error: ${why}; stopping so that nothing is lost`);
   void shutdown(1, "database failure");
 };

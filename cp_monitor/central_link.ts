@@ -2,6 +2,8 @@
  * The monitor's link to Central: registers, beats every second, reports AVERIA/OK, and
  * reconnects with backoff whenever Central is missing or falls silent. On every
  * (re)registration it states the engine's current health, so Central never keeps a stale one.
+ * Given several Central addresses (an active Central and its standbys), it tries them in turn
+ * (see rotation.ts): only the active one listens, so the link finds whichever serves.
  *
  * @module
  */
@@ -18,15 +20,15 @@ import {
   parseCentralToMonitor,
   type Register,
 } from "../shared/protocol/messages.ts";
-import { Backoff } from "../shared/process/backoff.ts";
 import { retry } from "../shared/process/retry.ts";
+import { Rotation } from "./rotation.ts";
 
 const log = logger("central-link");
 
 /** What the link reports to its owner. */
 export interface LinkEvents {
-  /** Registered: Central's welcome text. */
-  up(message: string): void;
+  /** Registered: Central's welcome text, and the address of the Central that sent it. */
+  up(message: string, central: HostPort): void;
   /** Lost (and retrying). */
   down(why: string): void;
   /** Central refused this CP for good (e.g. another monitor holds the id). */
@@ -61,16 +63,23 @@ export class CentralLink {
   #everRegistered = false;
   readonly #stop = new AbortController();
   #health: Health;
-  readonly #backoff = new Backoff();
+  readonly #centrals: Rotation<HostPort>;
 
+  /** `central`: one address, or several tried in turn. */
   constructor(
-    readonly central: HostPort,
+    central: HostPort | readonly HostPort[],
     readonly registration: Omit<Register, "type" | "health">,
     initialHealth: Health,
     readonly events: LinkEvents,
     readonly options: LinkOptions = LINK_DEFAULTS,
   ) {
     this.#health = initialHealth;
+    this.#centrals = new Rotation(Array.isArray(central) ? central : [central as HostPort]);
+  }
+
+  /** The Central this link is on, or tries next. */
+  get central(): HostPort {
+    return this.#centrals.current;
   }
 
   /** Whether Central has accepted the registration on the current link. */
@@ -87,7 +96,7 @@ export class CentralLink {
     };
     try {
       await retry(session, {
-        delayMs: () => this.#backoff.next(),
+        delayMs: () => this.#centrals.failed(),
         signal: this.#stop.signal,
         onError: (e) => this.events.down(errorText(e)),
       });
@@ -112,11 +121,12 @@ export class CentralLink {
 
   // One connection's life: returns why it ended, or null when Central refused us.
   async #session(): Promise<string | null> {
+    const central = this.central;
     let conn: Deno.TcpConn;
     try {
-      conn = await Deno.connect({ hostname: this.central.host, port: this.central.port });
+      conn = await Deno.connect({ hostname: central.host, port: central.port });
     } catch (e) {
-      return `cannot reach Central at ${hostPortText(this.central)}: ${errorText(e)}`;
+      return `cannot reach Central at ${hostPortText(central)}: ${errorText(e)}`;
     }
     // Stopped while connecting: stop() had no link to close yet.
     if (this.#stop.signal.aborted) {
@@ -125,10 +135,10 @@ export class CentralLink {
     }
     const link = new FramedConn(conn);
     this.#link = link;
-    let why = "Central closed the link";
+    let why = `Central closed the link (${hostPortText(central)})`;
     let timeoutMs = this.options.timeoutMs;
     const idle = idleTimer(() => {
-      why = `Central silent for ${timeoutMs} ms`;
+      why = `Central silent for ${timeoutMs} ms (${hostPortText(central)})`;
       link.close();
     }, this.options.ioLag);
     idle.arm(timeoutMs);
@@ -157,8 +167,8 @@ export class CentralLink {
           follow(msg.heartbeat_ms);
           this.#registered = true;
           this.#everRegistered = true;
-          this.#backoff.reset();
-          this.events.up(msg.message);
+          this.#centrals.succeeded();
+          this.events.up(msg.message, central);
           // Health may have changed between REGISTER and WELCOME.
           await link.send({ type: this.#health === "OK" ? "OK" : "AVERIA" });
         } else if (msg.type === "REFUSED") {

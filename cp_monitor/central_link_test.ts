@@ -145,3 +145,37 @@ Deno.test("a stop ends the pause between attempts at once, and nothing is tried 
   assert.equal(downs.length, 1);
   assert.match(downs[0], /cannot reach Central at 127\.0\.0\.1:\d+/);
 });
+
+Deno.test("with several Centrals, a monitor tries the next at once and says which it is linked to", async () => {
+  // The first address has nothing behind it (a standby does not listen), the second welcomes.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const central = fakeCentral(["WELCOME", "WELCOME"]);
+  const ups: string[] = [];
+  const downs: string[] = [];
+  const link = new CentralLink(
+    [{ host: "127.0.0.1", port: deadPort }, { host: "127.0.0.1", port: central.port }],
+    { cp_id: "X", location: "here", price_eur_kwh: 0.3 },
+    "OK",
+    {
+      up: (_message, at) => ups.push(`${at.host}:${at.port}`),
+      down: (w) => downs.push(w),
+      refused() {},
+      notice() {},
+    },
+  );
+  const startedAt = performance.now();
+  const running = link.run();
+  await eventually("linked to the second Central", () => ups.length === 1, 5000);
+  // No backoff pause between the two addresses of one round (the shortest is 400 ms).
+  assert.ok(performance.now() - startedAt < 350, "the second address was tried at once");
+  assert.deepEqual(ups, [`127.0.0.1:${central.port}`]);
+  // The fake closes its first link: the dead address first, then back to the live one.
+  await eventually("linked again", () => ups.length === 2, 10_000);
+  assert.equal(ups[1], `127.0.0.1:${central.port}`);
+  assert.ok(downs.some((d) => d.includes(`cannot reach Central at 127.0.0.1:${deadPort}`)));
+  link.stop();
+  await running;
+  await central.close();
+});

@@ -3,7 +3,7 @@
  * keeps that link alive, checks its engine every second and reports AVERIA at once when
  * the engine answers KO or not at all, and OK when it recovers.
  *
- * Usage: EV_CP_M <engine_host:port> <central_host:port> <cp_id>
+ * Usage: EV_CP_M <engine_host:port> <central_host:port>[,<host:port>…] <cp_id>
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import {
   parseCommandLine,
   parseHostPort,
+  parseHostPortList,
   parseId,
   parseNumber,
   UsageError,
@@ -33,7 +34,11 @@ const spec = {
   summary: "health monitor of a charging point: links it to Central and watches its engine",
   positionals: [
     { name: "engine_host:port", help: "its engine's health port, e.g. 127.0.0.1:7001" },
-    { name: "central_host:port", help: "EV_Central's socket port, e.g. 192.168.1.20:7000" },
+    {
+      name: "central_host:port",
+      help: "EV_Central's socket port, e.g. 192.168.1.20:7000; several, comma-separated, " +
+        "for an active Central and its standbys: the monitor links to the one that serves",
+    },
     { name: "cp_id", help: "this charging point's id, e.g. CP-01" },
   ],
   options: {
@@ -63,7 +68,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
   }
   return {
     engine: parseHostPort(positionals[0], "engine_host:port"),
-    central: parseHostPort(positionals[1], "central_host:port"),
+    centrals: parseHostPortList(positionals[1], "central_host:port"),
     cpId: parseId(positionals[2], "cp_id"),
     location,
     price: parseNumber(options.price!, "--price", 0, 100),
@@ -88,13 +93,14 @@ function draw(): void {
     detail,
     registered: link.registered,
     linkText,
+    central: hostPortText(link.central),
     lastCheck,
     tty: status.tty,
   }));
 }
 
 const link = new CentralLink(
-  config.central,
+  config.centrals,
   {
     cp_id: config.cpId,
     location: config.location,
@@ -138,7 +144,7 @@ onShutdown("engine checker", () => checker.stop());
 
 log.info(
   `CP ${config.cpId}: engine at ${hostPortText(config.engine)}, ` +
-    `Central at ${hostPortText(config.central)}`,
+    `Central at ${config.centrals.map(hostPortText).join(", ")}`,
 );
 checker.start();
 // Register with the engine's real health, not a guess (the first check takes milliseconds).

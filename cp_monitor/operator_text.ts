@@ -19,6 +19,8 @@ export interface MonitorView {
   registered: boolean;
   /** What the link is doing while not registered. */
   linkText: string;
+  /** The address of the Central the link is on (host:port): the one linked, or tried. */
+  central: string;
   /** The time of the last check, or "" before the first. */
   lastCheck: string;
   /** Whether the status line redraws in place on a terminal. */
@@ -30,7 +32,9 @@ export function monitorStatusText(v: MonitorView): string {
   const h = v.health === "OK"
     ? paint("green", "engine OK")
     : paint("red", `engine KO (${v.detail})`);
-  const l = v.registered ? paint("green", "linked to Central") : paint("gray", v.linkText);
+  const l = v.registered
+    ? paint("green", `linked to Central at ${v.central}`)
+    : paint("gray", v.linkText);
   const keys = v.tty ? "   [p]arar [a]ctivar [s]uministrar [q]uit" : "";
   // The time of the last check changes every second: shown only where it redraws in place.
   const when = v.tty && v.lastCheck ? `, checked ${v.lastCheck}` : "";

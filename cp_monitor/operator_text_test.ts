@@ -7,6 +7,7 @@ const view: MonitorView = {
   detail: "not checked yet",
   registered: false,
   linkText: "connecting to Central…",
+  central: "10.0.0.2:7000",
   lastCheck: "",
   tty: false,
 };
@@ -20,7 +21,9 @@ Deno.test("monitor status: the link and the engine's health", () => {
   );
   assert.equal(
     monitorStatusText({ ...view, health: "OK", registered: true, lastCheck: "10:00:00" }),
-    `CP-01: ${paint("green", "linked to Central")}, ${paint("green", "engine OK")}`,
+    `CP-01: ${paint("green", "linked to Central at 10.0.0.2:7000")}, ${
+      paint("green", "engine OK")
+    }`,
   );
   assert.equal(
     monitorStatusText({ ...view, health: "KO", detail: "engine answers KO" }),

@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { type HostPort, splitHostPort } from "../net/host_port.ts";
+import { type HostPort, hostPortText, splitHostPort } from "../net/host_port.ts";
 import { ID_PATTERN } from "../protocol/validate.ts";
 
 /** Thrown by argument parsers; the message is shown after "error:". */
@@ -176,6 +176,25 @@ export function parseHostPort(text: string, what = "address"): HostPort {
   const parts = splitHostPort(text);
   if (!parts) throw new UsageError(`${what} must look like host:port, got "${text}"`);
   return { host: parts.host, port: parsePort(parts.port, `${what} port`) };
+}
+
+/**
+ * Parses `host:port[,host:port…]` (e.g. an active Central and its standbys), in the order
+ * given; an empty item or an address given twice is a usage error.
+ */
+export function parseHostPortList(text: string, what = "address"): HostPort[] {
+  const items = text.split(",");
+  if (items.some((item) => item.trim() === "")) {
+    throw new UsageError(`${what}: empty address in "${text}"`);
+  }
+  const list = items.map((item) => parseHostPort(item.trim(), what));
+  const seen = new Set<string>();
+  for (const address of list) {
+    const key = hostPortText(address);
+    if (seen.has(key)) throw new UsageError(`${what}: ${key} is given twice`);
+    seen.add(key);
+  }
+  return list;
 }
 
 /**

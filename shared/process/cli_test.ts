@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   parseCli,
   parseHostPort,
+  parseHostPortList,
   parseListenAddress,
   parseListenHost,
   parseNumber,
@@ -109,4 +110,27 @@ Deno.test("listen addresses: an IP address, or a port with an optional IP addres
   for (const bad of ["", ":8080", "1.2.3.4:", "x"]) {
     assert.throws(() => parseListenAddress(bad, "--http", all), /--http must be/, bad);
   }
+});
+
+Deno.test("a comma-separated list of host:port, in order, each checked", () => {
+  assert.deepEqual(parseHostPortList("10.0.0.2:7000", "central"), [{
+    host: "10.0.0.2",
+    port: 7000,
+  }]);
+  assert.deepEqual(parseHostPortList("10.0.0.2:7000,[::1]:7001", "central"), [
+    { host: "10.0.0.2", port: 7000 },
+    { host: "::1", port: 7001 },
+  ]);
+  assert.throws(
+    () => parseHostPortList("10.0.0.2:7000,", "central"),
+    /central: empty address in "10\.0\.0\.2:7000,"/,
+  );
+  assert.throws(
+    () => parseHostPortList("10.0.0.2:7000,pc3", "central"),
+    /central must look like host:port, got "pc3"/,
+  );
+  assert.throws(
+    () => parseHostPortList("10.0.0.2:7000,10.0.0.2:7000", "central"),
+    /central: 10\.0\.0\.2:7000 is given twice/,
+  );
 });

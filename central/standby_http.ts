@@ -1,0 +1,24 @@
+/**
+ * The HTTP API of a standby Central: it serves nothing, and says so on every path with 503,
+ * so that an operator or a load balancer sees which Central is active.
+ *
+ * @module
+ */
+import type { HostPort } from "../shared/net/host_port.ts";
+
+/** The answer of a standby to any request: who is active instead. */
+export function standbyAnswer(active: string): Response {
+  return Response.json({
+    role: "standby",
+    active,
+    error: `standby: Central ${active} is active on this database`,
+  }, { status: 503 });
+}
+
+/** Serves {@link standbyAnswer} on `at` until shut down. */
+export function startStandbyHttp(at: HostPort, active: string): Deno.HttpServer {
+  return Deno.serve(
+    { port: at.port, hostname: at.host, onListen: () => {} },
+    () => standbyAnswer(active),
+  );
+}
