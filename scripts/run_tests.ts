@@ -1,10 +1,19 @@
 /**
- * `deno task test`: runs every test against a real Kafka broker. Uses EV_KAFKA_BROKER when
- * it is set; otherwise starts a local broker once for the whole run and stops it after.
+ * `deno task test`: runs every test against a real Kafka broker. First makes sure of the
+ * system packages the tests drive (scripts/test-tools.sh installs them, or stops the run with
+ * the command that does). Uses EV_KAFKA_BROKER when it is set; otherwise starts a local
+ * broker once for the whole run and stops it after.
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { freePort, startBroker } from "./broker.ts";
+
+const tools = await new Deno.Command("bash", {
+  args: [fileURLToPath(new URL("test-tools.sh", import.meta.url))],
+  stdin: "null",
+}).spawn().status;
+if (!tools.success) Deno.exit(tools.code);
 
 const env: Record<string, string> = {};
 let stop = async () => {};

@@ -5,19 +5,23 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { E2E, OPERATOR_TOKEN, withScenario } from "./harness.ts";
+import { missingTool } from "./missing_tool.ts";
 
 const CHROMIUM = Deno.env.get("EV_CHROMIUM") ?? "/usr/bin/chromium";
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!haveChromium) {
-  console.error(`web panel test skipped: no browser at ${CHROMIUM} (apt-get install chromium)`);
+
+/** Fails, never skips, where the browser is missing: the message says how to get it. */
+async function requireChromium(): Promise<void> {
+  if (!await Deno.stat(CHROMIUM).then(() => true, () => false)) {
+    throw missingTool(`no browser at ${CHROMIUM}`, "chromium");
+  }
 }
 
 Deno.test({
   name: "web panel: live SUMINISTRANDO with rising kWh, then PARAR from the page turns it PARADO",
   ...E2E,
-  ignore: !haveChromium,
-  fn: () =>
-    withScenario(async (s) => {
+  fn: async () => {
+    await requireChromium();
+    await withScenario(async (s) => {
       const net = await s.network(["CP-01", "CP-02"], { engineArgs: ["--duration", "60"] });
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -67,5 +71,6 @@ Deno.test({
       } finally {
         await browser.close();
       }
-    }),
+    });
+  },
 });
