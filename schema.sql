@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS charging_points (
 );
 
 -- One row per authorized charge. RUNNING until the supply ends (ENDED) or is cut (ABORTED).
+-- A row Central closed without the engine's word (watchdog, cancel, PARAR, AVERIA) is
+-- provisional (1) with Central's last figures, until the engine's own end settles it to its
+-- record (provisional 0, settled_at set); a row closed by the engine's end is final at once.
+-- (Databases made before these two columns gain them when Central opens them: see db.ts.)
 CREATE TABLE IF NOT EXISTS sessions (
   session_id    TEXT PRIMARY KEY,
   request_id    TEXT NOT NULL UNIQUE,
@@ -32,7 +36,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   started_at    INTEGER NOT NULL,
   updated_at    INTEGER NOT NULL,
   ended_at      INTEGER,
-  end_reason    TEXT
+  end_reason    TEXT,
+  provisional   INTEGER NOT NULL DEFAULT 0 CHECK (provisional IN (0, 1)),
+  settled_at    INTEGER            -- when the engine's end made the row final
 );
 CREATE INDEX IF NOT EXISTS sessions_by_cp ON sessions (cp_id, started_at);
 CREATE INDEX IF NOT EXISTS sessions_running ON sessions (status) WHERE status = 'RUNNING';

@@ -41,6 +41,7 @@ export class CentralApp {
       db.loadCps(),
       db.loadRunningSessions(Date.now()),
       db.recentRequestIds(REMEMBERED_REQUESTS),
+      db.loadUnsettledSessions(),
     );
     this.outbox = new OutboxSender(db, topics.control);
     this.runner = new EffectRunner(db, this.outbox, this.metrics);

@@ -18,15 +18,26 @@ export const STATE_COLORS: Record<CpState, Color> = {
   DESCONECTADO: "gray",
 };
 
-/** What a CP's row says about its state (driver, kWh, € while supplying). */
+/**
+ * What a CP's row says about its state (driver, kWh, € while supplying), and the sessions
+ * waiting for its engine's end, with Central's provisional figures marked as such.
+ */
 export function stateText(cp: ChargingPoint): string {
   const state = shownState(cp);
   const s = cp.session;
-  if (!s) return state;
-  const supply = `driver ${s.driver_id}  ${formatKwh(s.consumo_kwh)} kWh  ${
-    formatEur(s.importe_eur)
-  } €`;
-  return state === "SUMINISTRANDO" ? `${state}  ${supply}` : `${state}  (${supply})`;
+  let text: string = state;
+  if (s) {
+    const supply = `driver ${s.driver_id}  ${formatKwh(s.consumo_kwh)} kWh  ${
+      formatEur(s.importe_eur)
+    } €`;
+    text = state === "SUMINISTRANDO" ? `${state}  ${supply}` : `${state}  (${supply})`;
+  }
+  for (const u of cp.unsettled ?? []) {
+    text +=
+      `  [settling ${u.session_id.slice(0, 8)} ${u.reason}: ${formatKwh(u.consumo_kwh)} kWh ` +
+      `${formatEur(u.importe_eur)} € provisional]`;
+  }
+  return text;
 }
 
 function fit(text: string, width: number): string {
@@ -134,7 +145,8 @@ export class Dashboard {
   #printChanges(hide?: ReadonlySet<string>): void {
     for (const cp of this.source()) {
       if (hide?.has(cp.cp_id)) continue;
-      const state = shownState(cp);
+      // A session settling is news too, not the kWh of every second of a supply.
+      const state = `${shownState(cp)} ${cp.unsettled?.length ?? 0}`;
       if (this.#lastStates.get(cp.cp_id) === state) continue;
       this.#lastStates.set(cp.cp_id, state);
       console.log(`STATE ${cp.cp_id} ${stateText(cp)}`);

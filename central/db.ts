@@ -9,11 +9,17 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import schema from "../schema.sql" with { type: "text" };
-import type { ChargingPoint, Effect, NetworkEvent, RunningSession } from "./rules.ts";
+import type {
+  ChargingPoint,
+  Effect,
+  NetworkEvent,
+  RunningSession,
+  UnsettledSession,
+} from "./rules.ts";
 import type { Ticket } from "../shared/protocol/messages.ts";
 
 /** A stored CP, without its run-time facts. */
-export type StoredCp = Omit<ChargingPoint, "link" | "session">;
+export type StoredCp = Omit<ChargingPoint, "link" | "session" | "unsettled">;
 
 /** A sessions row. */
 export interface SessionRow {
@@ -29,6 +35,10 @@ export interface SessionRow {
   updated_at: number;
   ended_at: number | null;
   end_reason: string | null;
+  /** 1 while the figures are Central's own, waiting for the engine's end; else 0. */
+  provisional: 0 | 1;
+  /** When the engine's end made the row final; null while running or provisional. */
+  settled_at: number | null;
 }
 
 /** A control message waiting for Kafka's acknowledgement. */
@@ -108,6 +118,7 @@ export class CentralDb {
   readonly #rowOf = new Map<string, number>();
   readonly #pendingOutbox: StatementSync;
   readonly #closeSession: StatementSync;
+  readonly #settleSession: StatementSync;
   readonly #addEvent: StatementSync;
   readonly #addOutbox: StatementSync;
   readonly #delOutbox: StatementSync;
@@ -143,7 +154,15 @@ export class CentralDb {
     );
     this.#closeSession = this.#db.prepare(
       `UPDATE sessions SET status = ?, consumo_kwh = ?, importe_eur = ?, ended_at = ?,
-         updated_at = ?, end_reason = ? WHERE session_id = ? AND status = 'RUNNING'`,
+         updated_at = ?, end_reason = ?, provisional = ?, settled_at = ?
+       WHERE session_id = ? AND status = 'RUNNING'`,
+    );
+    // Only a provisional row: the first engine end makes a session final, later ones are
+    // repeats of it.
+    this.#settleSession = this.#db.prepare(
+      `UPDATE sessions SET status = ?, consumo_kwh = ?, importe_eur = ?, ended_at = ?,
+         updated_at = ?, end_reason = ?, provisional = 0, settled_at = ?
+       WHERE session_id = ? AND provisional = 1`,
     );
     this.#addEvent = this.#db.prepare(
       "INSERT INTO events (at, cp_id, session_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
@@ -180,6 +199,21 @@ export class CentralDb {
     if (!columns.some((c) => c.name === "forgotten_at")) {
       this.#db.exec("ALTER TABLE charging_points ADD COLUMN forgotten_at INTEGER");
     }
+    const sessionColumns = this.#db.prepare("PRAGMA table_info(sessions)").all() as {
+      name: string;
+    }[];
+    if (!sessionColumns.some((c) => c.name === "provisional")) {
+      this.#db.exec(
+        `ALTER TABLE sessions ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0
+           CHECK (provisional IN (0, 1));
+         ALTER TABLE sessions ADD COLUMN settled_at INTEGER;`,
+      );
+    }
+    // Here, not in schema.sql: on an old database the column exists only after the ALTER.
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS sessions_provisional ON sessions (provisional)
+         WHERE provisional = 1`,
+    );
   }
 
   /** Control messages not yet acknowledged by Kafka, oldest first. */
@@ -250,6 +284,15 @@ export class CentralDb {
       this.#rowOf.set(r.session_id, rowid);
       return { ...r, last_seen_at: now };
     });
+  }
+
+  /** Sessions closed provisionally and not yet settled by their engine's end. */
+  loadUnsettledSessions(): UnsettledSession[] {
+    return this.#db.prepare(
+      `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, started_at, consumo_kwh,
+         importe_eur, end_reason AS reason, ended_at FROM sessions WHERE provisional = 1
+       ORDER BY started_at`,
+    ).all().map((r) => ({ ...r })) as unknown as UnsettledSession[];
   }
 
   /**
@@ -359,9 +402,25 @@ export class CentralDb {
           t.ended_at,
           now,
           t.reason,
+          t.provisional ? 1 : 0,
+          t.provisional ? null : now,
           t.session_id,
         );
         this.#rowOf.delete(t.session_id);
+        return;
+      }
+      case "settle_session": {
+        const t = e.ticket;
+        this.#settleSession.run(
+          t.status,
+          t.consumo_kwh,
+          t.importe_eur,
+          t.ended_at,
+          now,
+          t.reason,
+          now,
+          t.session_id,
+        );
         return;
       }
       case "event": {
@@ -386,7 +445,8 @@ export class CentralDb {
     );
     return this.#page<SessionRow>(
       `SELECT session_id, request_id, cp_id, driver_id, price_eur_kwh, status, consumo_kwh,
-         importe_eur, started_at, updated_at, ended_at, end_reason FROM sessions`,
+         importe_eur, started_at, updated_at, ended_at, end_reason, provisional, settled_at
+       FROM sessions`,
       where,
       "started_at DESC, session_id",
       f,

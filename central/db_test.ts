@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type ControlMessage, stamp } from "../shared/protocol/messages.ts";
+import { type ControlMessage, stamp, type Ticket } from "../shared/protocol/messages.ts";
 import { CentralDb, type HistoryFilter, type Page } from "./db.ts";
 import type { Effect } from "./rules.ts";
 
@@ -289,6 +289,129 @@ Deno.test("a database made before forget existed opens and gains the column", as
     assert.deepEqual(db.loadCps().map((c) => [c.cp_id, c.stopped]), [["CP-01", true]]);
     db.apply([{ kind: "forget_cp", cp_id: "CP-01" }], T0);
     assert.deepEqual(db.loadCps(), []);
+    db.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// A ticket for session sN of D1 on CP-01, as the rules make one.
+function ticketOf(
+  session_id: string,
+  extra: Partial<Ticket> & Pick<Ticket, "status" | "reason" | "consumo_kwh" | "importe_eur">,
+): Ticket {
+  return stamp({
+    type: "TICKET",
+    driver_id: "D1",
+    request_id: session_id.replace("s", "r"),
+    session_id,
+    cp_id: "CP-01",
+    price_eur_kwh: 0.5,
+    started_at: T0,
+    ended_at: T0 + 100,
+    ...extra,
+  }, T0 + 100);
+}
+
+Deno.test("a provisional close is stored as such, loaded at start as unsettled, and settled by the engine's end", async () => {
+  const { db, path, done } = await tempDb();
+  db.apply([saveCp("CP-01"), openSession("s1", "CP-01", "D1", T0)], T0);
+  db.apply([{
+    kind: "close_session",
+    ticket: ticketOf("s1", {
+      status: "ABORTED",
+      reason: "TELEMETRY_TIMEOUT",
+      consumo_kwh: 0.111,
+      importe_eur: 0.056,
+      provisional: true,
+    }),
+  }], T0 + 100);
+  const row = () => db.sessions().items[0];
+  assert.deepEqual(
+    [row().status, row().provisional, row().settled_at, row().end_reason],
+    ["ABORTED", 1, null, "TELEMETRY_TIMEOUT"],
+  );
+  db.close();
+
+  const again = new CentralDb(path);
+  assert.deepEqual(again.loadUnsettledSessions(), [{
+    session_id: "s1",
+    request_id: "r1",
+    cp_id: "CP-01",
+    driver_id: "D1",
+    price_eur_kwh: 0.5,
+    started_at: T0,
+    consumo_kwh: 0.111,
+    importe_eur: 0.056,
+    reason: "TELEMETRY_TIMEOUT",
+    ended_at: T0 + 100,
+  }]);
+  const final = ticketOf("s1", {
+    status: "ENDED",
+    reason: "COMPLETED",
+    consumo_kwh: 0.833,
+    importe_eur: 0.417,
+    ended_at: T0 + 5_000,
+  });
+  again.apply([{ kind: "settle_session", ticket: final }], T0 + 9_000);
+  const settled = again.sessions().items[0];
+  assert.deepEqual(
+    [
+      settled.status,
+      settled.end_reason,
+      settled.consumo_kwh,
+      settled.importe_eur,
+      settled.ended_at,
+      settled.provisional,
+      settled.settled_at,
+    ],
+    ["ENDED", "COMPLETED", 0.833, 0.417, T0 + 5_000, 0, T0 + 9_000],
+  );
+  assert.deepEqual(again.loadUnsettledSessions(), [], "settled: not loaded again");
+  // A second settlement of the same session changes nothing: the first engine end is final.
+  again.apply([{ kind: "settle_session", ticket: { ...final, consumo_kwh: 9 } }], T0 + 10_000);
+  assert.equal(again.sessions().items[0].consumo_kwh, 0.833);
+  again.close();
+  await done();
+});
+
+Deno.test("a session closed by the engine's end is final at once: provisional 0, settled_at set", async () => {
+  const { db, done } = await tempDb();
+  db.apply([saveCp("CP-01"), openSession("s1", "CP-01", "D1", T0)], T0);
+  db.apply([{
+    kind: "close_session",
+    ticket: ticketOf("s1", {
+      status: "ENDED",
+      reason: "COMPLETED",
+      consumo_kwh: 1,
+      importe_eur: 0.5,
+    }),
+  }], T0 + 200);
+  const row = db.sessions().items[0];
+  assert.deepEqual([row.provisional, row.settled_at], [0, T0 + 200]);
+  assert.deepEqual(db.loadUnsettledSessions(), []);
+  await done();
+});
+
+Deno.test("a database made before settlement opens and gains provisional and settled_at", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ev-db-" });
+  const path = join(dir, "old.db");
+  try {
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE sessions (
+      session_id TEXT PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, cp_id TEXT NOT NULL,
+      driver_id TEXT NOT NULL, price_eur_kwh REAL NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('RUNNING', 'ENDED', 'ABORTED')),
+      consumo_kwh REAL NOT NULL DEFAULT 0, importe_eur REAL NOT NULL DEFAULT 0,
+      last_seq INTEGER NOT NULL DEFAULT -1, started_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL, ended_at INTEGER, end_reason TEXT);
+      INSERT INTO sessions VALUES ('s1', 'r1', 'CP-01', 'D1', 0.5, 'ENDED', 1, 0.5, 9, 1, 2, 2,
+        'COMPLETED');`);
+    old.close();
+    const db = new CentralDb(path);
+    const row = db.sessions().items[0];
+    assert.deepEqual([row.session_id, row.provisional, row.settled_at], ["s1", 0, null]);
+    assert.deepEqual(db.loadUnsettledSessions(), []);
     db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

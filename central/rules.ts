@@ -47,6 +47,25 @@ export interface RunningSession {
   last_seen_at: number;
 }
 
+/**
+ * A session Central closed without the engine's word (watchdog, cancel, PARAR, AVERIA): its
+ * figures are Central's last knowledge, provisional until the engine's own end settles it.
+ */
+export interface UnsettledSession {
+  session_id: string;
+  request_id: string;
+  cp_id: string;
+  driver_id: string;
+  price_eur_kwh: number;
+  started_at: number;
+  /** Central's last figures, on the provisional ticket. */
+  consumo_kwh: number;
+  importe_eur: number;
+  /** Why Central closed it; STOP_SUPPLY is sent again with it. */
+  reason: EndReason;
+  ended_at: number;
+}
+
 /** Everything Central knows about one CP. */
 export interface ChargingPoint {
   cp_id: string;
@@ -59,6 +78,11 @@ export interface ChargingPoint {
   /** Stopped by the operator (PARAR) until REANUDAR; survives restarts and reconnects. */
   stopped: boolean;
   session?: RunningSession;
+  /**
+   * Sessions closed here without the engine's word: until its end arrives, the engine may
+   * still be supplying one of them, so the CP is not authorized again (DENIED SETTLING).
+   */
+  unsettled?: UnsettledSession[];
 }
 
 /** Derives the shown state; the first matching fact wins. */
@@ -88,6 +112,8 @@ export type Effect =
   | { kind: "open_session"; session: RunningSession }
   | { kind: "progress"; session: RunningSession }
   | { kind: "close_session"; ticket: Ticket }
+  /** The engine's end settles a provisional row to its record (the final ticket's figures). */
+  | { kind: "settle_session"; ticket: Ticket }
   | { kind: "event"; event: NetworkEvent }
   | { kind: "send"; message: ControlMessage }
   | { kind: "log"; level: "info" | "warn"; text: string };
@@ -102,6 +128,7 @@ export function effectCp(e: Effect): string | undefined {
     case "progress":
       return e.session.cp_id;
     case "close_session":
+    case "settle_session":
       return e.ticket.cp_id;
     case "forget_cp":
       return e.cp_id;
@@ -137,6 +164,9 @@ export const REMEMBERED_REQUESTS = 10_000;
 /** The location of a CP enrolled by the operator before its monitor ever registered. */
 export const NOT_REGISTERED_YET = "(not registered yet)";
 
+/** While a session is unsettled, STOP_SUPPLY for it is sent again this often. */
+export const STOP_RESEND_MS = 5000;
+
 /** The driver id of a supply asked for locally at the CP (SUMINISTRAR), not by a driver. */
 export function localDriver(cpId: string): string {
   return `local-${cpId}`;
@@ -171,15 +201,23 @@ export class ChargingNetwork {
   readonly #cps = new Map<string, ChargingPoint>();
   #sorted?: ChargingPoint[];
   readonly #sessionsByDriver = new Map<string, RunningSession>();
+  /** Running sessions by id: an engine's end is matched by the session it names. */
+  readonly #running = new Map<string, RunningSession>();
+  /** Unsettled sessions by id, with when STOP_SUPPLY was last sent for each. */
+  readonly #unsettled = new Map<string, { session: UnsettledSession; stopSentAt: number }>();
   readonly #seenRequests = new Set<string>();
 
   constructor(readonly options: NetworkOptions) {}
 
-  /** Loads what the database holds, at start: every link is down until its monitor returns. */
+  /**
+   * Loads what the database holds, at start: every link is down until its monitor returns;
+   * unsettled sessions get their STOP_SUPPLY again at the first {@link tick}.
+   */
   load(
-    cps: Omit<ChargingPoint, "link" | "session">[],
+    cps: Omit<ChargingPoint, "link" | "session" | "unsettled">[],
     sessions: RunningSession[],
     servedRequestIds: string[] = [],
+    unsettled: UnsettledSession[] = [],
   ): void {
     for (const id of servedRequestIds) this.#remember(id);
     for (const cp of cps) this.#cps.set(cp.cp_id, { ...cp, link: "down" });
@@ -188,8 +226,10 @@ export class ChargingNetwork {
       if (!cp) continue;
       cp.session = { ...s };
       this.#sessionsByDriver.set(s.driver_id, cp.session);
+      this.#running.set(s.session_id, cp.session);
       this.#remember(s.request_id);
     }
+    for (const u of unsettled) this.#addUnsettled({ ...u }, -Infinity);
   }
 
   /** A CP by id. */
@@ -292,12 +332,15 @@ export class ChargingNetwork {
         reason: `${cpId} is connected: stop its monitor first, then forget it`,
       };
     }
-    if (cp.session) {
+    if (cp.session || cp.unsettled?.length) {
       return {
         ok: false,
         refusal: "SUPPLYING",
-        reason: `${cpId} has a running session (driver ${cp.session.driver_id}): ` +
-          "it must end with its ticket first",
+        reason: cp.session
+          ? `${cpId} has a running session (driver ${cp.session.driver_id}): ` +
+            "it must end with its ticket first"
+          : `${cpId} may still be supplying: its engine has not reported the end of ` +
+            `session ${cp.unsettled![0].session_id} yet`,
       };
     }
     this.#cps.delete(cpId);
@@ -387,6 +430,7 @@ export class ChargingNetwork {
     };
     cp.session = session;
     this.#sessionsByDriver.set(session.driver_id, session);
+    this.#running.set(session.session_id, session);
     const common = {
       cp_id: cp.cp_id,
       driver_id: session.driver_id,
@@ -423,6 +467,7 @@ export class ChargingNetwork {
     const state = shownState(cp);
     if (state === "SUMINISTRANDO") return "BUSY";
     if (state !== "ACTIVADO") return state;
+    if (cp.unsettled?.length) return "SETTLING";
     return undefined;
   }
 
@@ -484,13 +529,83 @@ export class ChargingNetwork {
     return [{ kind: "progress", session }];
   }
 
-  /** The engine reports the end of a supply: the session closes and the driver gets a ticket. */
+  // SETTLEMENT. Invariant (I1): a session's row and its final ticket equal the engine's
+  // record of it: its kWh, € = amountFor(kWh, the session's price), its end reason and, when
+  // it gives one, its end time. Central's own close (watchdog, cancel, PARAR, AVERIA) is only
+  // provisional: the row says so, the ticket says so, and the CP is not authorized again
+  // until the engine's end arrives (I2: it may still be supplying). The first engine end
+  // for a session makes it final; later ones are acknowledged and change nothing.
+
+  /**
+   * The engine reports the end of a supply, from its record: it closes a running session
+   * final, or settles one Central closed provisionally (see the invariant above). Whatever
+   * Central knew of it, the end is acknowledged (SUPPLY_END_ACK, through the outbox with its
+   * effect), so the engine stops sending it; only an end that names a session open here for
+   * another CP or driver is refused and not acknowledged, lest a wrong message silence the
+   * resends of the engine that really holds it.
+   */
   supplyEnd(end: SupplyEnd, now: number): Effect[] {
-    const session = this.#matchingSession(end);
-    if (typeof session === "string") return [{ kind: "log", level: "info", text: session }];
-    const kwh = roundKwh(end.consumo_kwh);
-    if (kwh >= session.consumo_kwh) this.#bill(session, kwh);
-    return this.#close(this.#cps.get(session.cp_id)!, end.reason, now);
+    const running = this.#running.get(end.session_id);
+    const unsettled = this.#unsettled.get(end.session_id)?.session;
+    const known = running ?? unsettled;
+    if (known && (known.cp_id !== end.cp_id || known.driver_id !== end.driver_id)) {
+      return [{
+        kind: "log",
+        level: "warn",
+        text: `supply_end from ${end.cp_id} (session ${end.session_id}, driver ${end.driver_id}) ` +
+          `ignored: that session is ${known.cp_id}'s, for driver ${known.driver_id}`,
+      }];
+    }
+    const ack: Effect = {
+      kind: "send",
+      message: stamp({ type: "SUPPLY_END_ACK", cp_id: end.cp_id, session_id: end.session_id }, now),
+    };
+    if (running) return [...this.#close(this.#cps.get(running.cp_id)!, end.reason, now, end), ack];
+    if (unsettled) return [...this.#settle(unsettled, end, now), ack];
+    return [
+      {
+        kind: "log",
+        level: "info",
+        text: `supply_end from ${end.cp_id} (session ${end.session_id}): already final or ` +
+          "unknown here, acknowledged",
+      },
+      ack,
+    ];
+  }
+
+  #settle(u: UnsettledSession, end: SupplyEnd, now: number): Effect[] {
+    this.#unsettled.delete(u.session_id);
+    const cp = this.#cps.get(u.cp_id);
+    if (cp?.unsettled) {
+      cp.unsettled = cp.unsettled.filter((x) => x.session_id !== u.session_id);
+      if (cp.unsettled.length === 0) cp.unsettled = undefined;
+    }
+    const ticket = ticketFor(
+      u,
+      roundKwh(end.consumo_kwh),
+      end.reason,
+      end.ended_at ?? u.ended_at,
+      now,
+    );
+    return [
+      { kind: "settle_session", ticket },
+      event(
+        now,
+        "session_settled",
+        `${end.reason}: ${formatKwh(ticket.consumo_kwh)} kWh, ${formatEur(ticket.importe_eur)} € ` +
+          `by the engine's record (provisional ${u.reason}: ${formatKwh(u.consumo_kwh)} kWh, ` +
+          `${formatEur(u.importe_eur)} €)`,
+        u.cp_id,
+        u.session_id,
+      ),
+      { kind: "send", message: ticket },
+    ];
+  }
+
+  #addUnsettled(u: UnsettledSession, stopSentAt: number): void {
+    this.#unsettled.set(u.session_id, { session: u, stopSentAt });
+    const cp = this.#cps.get(u.cp_id);
+    if (cp) (cp.unsettled ??= []).push(u);
   }
 
   // Central bills by the money rule (shared/protocol/money.ts) at the price it authorized: the
@@ -501,7 +616,7 @@ export class ChargingNetwork {
     session.importe_eur = amountFor(kwh, session.price_eur_kwh);
   }
 
-  #matchingSession(t: Telemetry | SupplyEnd): RunningSession | string {
+  #matchingSession(t: Telemetry): RunningSession | string {
     const session = this.#cps.get(t.cp_id)?.session;
     const what = () => `${t.type.toLowerCase()} from ${t.cp_id} (session ${t.session_id})`;
     if (!session) return `${what()} ignored: no running session there`;
@@ -539,7 +654,11 @@ export class ChargingNetwork {
     for (const cp of this.#cps.values()) if (cp.session) cp.session.last_seen_at = now;
   }
 
-  /** Closes sessions whose telemetry stopped. Call every second or so. */
+  /**
+   * Closes sessions whose telemetry stopped, and sends STOP_SUPPLY again for each unsettled
+   * session every {@link STOP_RESEND_MS} (an engine cut off when it was first sent hears it
+   * once back, and answers with its end). Call every second or so.
+   */
   tick(now: number): Effect[] {
     const effects: Effect[] = [];
     for (const cp of this.#cps.values()) {
@@ -547,54 +666,60 @@ export class ChargingNetwork {
         effects.push(...this.#stopSession(cp, "TELEMETRY_TIMEOUT", now));
       }
     }
+    for (const entry of this.#unsettled.values()) {
+      if (now - entry.stopSentAt < STOP_RESEND_MS) continue;
+      entry.stopSentAt = now;
+      effects.push({ kind: "send", message: stopSupply(entry.session, entry.session.reason, now) });
+    }
     return effects;
   }
 
   /** Ends a running session and tells the engine to stop supplying it. */
   #stopSession(cp: ChargingPoint, reason: EndReason, now: number): Effect[] {
     const session = cp.session!;
-    return [
-      ...this.#close(cp, reason, now),
-      {
-        kind: "send",
-        message: stamp({
-          type: "STOP_SUPPLY",
-          cp_id: cp.cp_id,
-          session_id: session.session_id,
-          reason,
-        }, now),
-      },
-    ];
+    return [...this.#close(cp, reason, now), {
+      kind: "send",
+      message: stopSupply(session, reason, now),
+    }];
   }
 
-  /** Closes the CP's session with what Central last knew was delivered. */
-  #close(cp: ChargingPoint, reason: EndReason, now: number): Effect[] {
+  /**
+   * Closes the CP's session: final with the engine's record when `end` is given, otherwise
+   * provisional with what Central last knew was delivered (unsettled until the engine's end).
+   */
+  #close(cp: ChargingPoint, reason: EndReason, now: number, end?: SupplyEnd): Effect[] {
     const s = cp.session!;
     cp.session = undefined;
     this.#sessionsByDriver.delete(s.driver_id);
+    this.#running.delete(s.session_id);
     // A session restored from a database written before the money rule is billed by it too.
-    s.consumo_kwh = roundKwh(s.consumo_kwh);
-    s.importe_eur = amountFor(s.consumo_kwh, s.price_eur_kwh);
-    const ticket: Ticket = stamp({
-      type: "TICKET",
-      driver_id: s.driver_id,
-      request_id: s.request_id,
-      session_id: s.session_id,
-      cp_id: s.cp_id,
-      price_eur_kwh: s.price_eur_kwh,
-      consumo_kwh: s.consumo_kwh,
-      importe_eur: s.importe_eur,
-      started_at: s.started_at,
-      ended_at: now,
-      status: isNormalEnd(reason) ? "ENDED" : "ABORTED",
-      reason,
-    }, now);
+    const kwh = roundKwh(end ? end.consumo_kwh : s.consumo_kwh);
+    const endedAt = end?.ended_at ?? now;
+    const ticket = ticketFor(s, kwh, reason, endedAt, now, !end);
+    s.consumo_kwh = ticket.consumo_kwh;
+    s.importe_eur = ticket.importe_eur;
+    if (!end) {
+      const { session_id, request_id, cp_id, driver_id, price_eur_kwh, started_at } = s;
+      this.#addUnsettled({
+        session_id,
+        request_id,
+        cp_id,
+        driver_id,
+        price_eur_kwh,
+        started_at,
+        consumo_kwh: ticket.consumo_kwh,
+        importe_eur: ticket.importe_eur,
+        reason,
+        ended_at: endedAt,
+      }, now);
+    }
     return [
       { kind: "close_session", ticket },
       event(
         now,
         ticket.status === "ENDED" ? "session_ended" : "session_aborted",
-        `${reason}: ${formatKwh(s.consumo_kwh)} kWh, ${formatEur(s.importe_eur)} €`,
+        `${reason}: ${formatKwh(ticket.consumo_kwh)} kWh, ${formatEur(ticket.importe_eur)} €` +
+          (end ? "" : " (provisional until the engine reports its end)"),
         s.cp_id,
         s.session_id,
       ),
@@ -608,6 +733,43 @@ export class ChargingNetwork {
       this.#seenRequests.delete(this.#seenRequests.values().next().value!);
     }
   }
+}
+
+/**
+ * The ticket of a session ended for `reason` with `kwh` delivered, billed by the money rule
+ * at the session's price; `provisional` when Central closed it without the engine's word.
+ */
+function ticketFor(
+  s: Omit<UnsettledSession, "consumo_kwh" | "importe_eur" | "reason" | "ended_at">,
+  kwh: number,
+  reason: EndReason,
+  endedAt: number,
+  now: number,
+  provisional = false,
+): Ticket {
+  return stamp({
+    type: "TICKET",
+    driver_id: s.driver_id,
+    request_id: s.request_id,
+    session_id: s.session_id,
+    cp_id: s.cp_id,
+    price_eur_kwh: s.price_eur_kwh,
+    consumo_kwh: kwh,
+    importe_eur: amountFor(kwh, s.price_eur_kwh),
+    started_at: s.started_at,
+    ended_at: endedAt,
+    status: isNormalEnd(reason) ? "ENDED" : "ABORTED",
+    reason,
+    ...(provisional ? { provisional: true } : {}),
+  }, now);
+}
+
+function stopSupply(
+  s: { cp_id: string; session_id: string },
+  reason: EndReason,
+  now: number,
+): ControlMessage {
+  return stamp({ type: "STOP_SUPPLY", cp_id: s.cp_id, session_id: s.session_id, reason }, now);
 }
 
 function event(

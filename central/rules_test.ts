@@ -370,3 +370,240 @@ Deno.test("forget: a forgotten CP that registers again is enrolled as new; one e
   const enrolled = n.enrol("CP-07", "hash", T0);
   assert.deepEqual(enrolled.map((e) => e.kind), ["save_cp", "enrol", "event"]);
 });
+
+// ---------------------------------------------------------------------------
+// Settlement: the engine's record settles what Central closed without it.
+
+const endOf = (
+  start: { session_id: string },
+  kwh: number,
+  reason: "COMPLETED" | "TELEMETRY_TIMEOUT" | "NOT_SUPPLIED" = "COMPLETED",
+  extra = {},
+) =>
+  stamp({
+    type: "SUPPLY_END",
+    cp_id: "CP-01",
+    driver_id: "D1",
+    session_id: start.session_id,
+    consumo_kwh: kwh,
+    importe_eur: 99, // the engine's own € is not trusted
+    reason,
+    ...extra,
+  });
+const tickets = (effects: Effect[]) => sent(effects).flatMap((m) => m.type === "TICKET" ? [m] : []);
+const acks = (effects: Effect[]) =>
+  sent(effects).flatMap((m) => m.type === "SUPPLY_END_ACK" ? [m.session_id] : []);
+const deniedFor = (n: ChargingNetwork, driver: string, cp = "CP-01", at = T0) => {
+  const answers = sent(n.request(request(driver, cp, at), at)).flatMap((m) =>
+    m.type === "DENIED" ? [m.reason] : m.type === "AUTHORIZED" ? [m.type] : []
+  );
+  return answers[0];
+};
+
+Deno.test("a session closed without the engine's word is provisional; the engine's end settles it", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  n.telemetry(
+    stamp({
+      type: "TELEMETRY",
+      cp_id: "CP-01",
+      driver_id: "D1",
+      session_id: start.session_id,
+      consumo_kwh: 0.111,
+      importe_eur: 0,
+      seq: 1,
+    }),
+    T0,
+  );
+  const closed = n.tick(T0 + 10_001);
+  const [provisional] = tickets(closed);
+  assert.equal(provisional.reason, "TELEMETRY_TIMEOUT");
+  assert.equal(provisional.provisional, true, "the ticket says it is provisional");
+  assert.equal(provisional.consumo_kwh, 0.111);
+  const stored = closed.find((e) => e.kind === "close_session");
+  assert.ok(stored?.kind === "close_session" && stored.ticket.provisional === true);
+  assert.deepEqual(n.get("CP-01")!.unsettled?.map((u) => u.session_id), [start.session_id]);
+  assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");
+  assert.equal(deniedFor(n, "D2", "CP-01", T0 + 11_000), "SETTLING", "it may still be supplying");
+
+  const endedAt = T0 + 30_000;
+  const effects = n.supplyEnd(endOf(start, 0.833, "COMPLETED", { ended_at: endedAt }), T0 + 40_000);
+  const [final] = tickets(effects);
+  assert.equal(final.provisional, undefined, "the final ticket carries no provisional flag");
+  assert.equal(final.status, "ENDED");
+  assert.equal(final.reason, "COMPLETED");
+  assert.equal(final.consumo_kwh, 0.833);
+  assert.equal(final.importe_eur, amountFor(0.833, 0.5));
+  assert.equal(final.ended_at, endedAt, "the engine's time");
+  assert.equal(final.started_at, provisional.started_at);
+  assert.equal(final.request_id, start.request_id);
+  assert.deepEqual(effects.find((e) => e.kind === "settle_session"), {
+    kind: "settle_session",
+    ticket: final,
+  });
+  assert.deepEqual(kinds(effects), ["session_settled"]);
+  assert.deepEqual(acks(effects), [start.session_id]);
+  assert.deepEqual(n.get("CP-01")!.unsettled ?? [], []);
+  assert.equal(deniedFor(n, "D2", "CP-01", T0 + 40_000), "AUTHORIZED", "settled: free again");
+
+  const again = n.supplyEnd(endOf(start, 0.833, "COMPLETED", { ended_at: endedAt }), T0 + 41_000);
+  assert.deepEqual(tickets(again), [], "a repeated end changes nothing");
+  assert.deepEqual(acks(again), [start.session_id], "but is acknowledged again");
+});
+
+Deno.test("SETTLING comes after the other reasons: a lost or broken CP says so first", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n);
+  n.reportHealth("CP-01", "KO", T0); // AVERIA closes it provisional
+  assert.equal(deniedFor(n, "D2"), "AVERIADO");
+  n.linkDown("CP-01", T0, "closed");
+  assert.equal(deniedFor(n, "D3"), "DESCONECTADO");
+  n.register(reg("CP-01"), T0);
+  assert.equal(deniedFor(n, "D4"), "SETTLING");
+  assert.equal(deniedFor(n, "D5", "CP-77"), "UNKNOWN_CP");
+});
+
+Deno.test("every way Central closes a session alone is provisional: PARAR, AVERIA, cancel, watchdog", () => {
+  const closers: [string, (n: ChargingNetwork, start: { request_id: string }) => Effect[]][] = [
+    ["PARAR", (n) => n.command("PARAR", "CP-01", T0, "console")],
+    ["AVERIA", (n) => n.reportHealth("CP-01", "KO", T0)],
+    [
+      "DRIVER_CANCELLED",
+      (n, s) =>
+        n.cancel(stamp({ type: "CANCEL_REQUEST", driver_id: "D1", request_id: s.request_id }), T0),
+    ],
+    ["TELEMETRY_TIMEOUT", (n) => n.tick(T0 + 10_001)],
+  ];
+  for (const [reason, close] of closers) {
+    const n = network();
+    n.register(reg("CP-01"), T0);
+    const start = authorize(n);
+    const [t] = tickets(close(n, start));
+    assert.equal(t.reason, reason);
+    assert.equal(t.provisional, true, reason);
+    assert.equal(n.get("CP-01")!.unsettled?.length, 1, reason);
+  }
+});
+
+Deno.test("while a session is unsettled, STOP_SUPPLY goes again every 5 s with the reason it was closed for", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  n.reportHealth("CP-01", "KO", T0);
+  const stops = (at: number) =>
+    sent(n.tick(at)).flatMap((m) => m.type === "STOP_SUPPLY" ? [[m.session_id, m.reason]] : []);
+  assert.deepEqual(stops(T0 + 4_000), [], "it was just sent");
+  assert.deepEqual(stops(T0 + 5_000), [[start.session_id, "AVERIA"]]);
+  assert.deepEqual(stops(T0 + 6_000), []);
+  assert.deepEqual(stops(T0 + 10_000), [[start.session_id, "AVERIA"]]);
+  n.supplyEnd(endOf(start, 0.2, "COMPLETED"), T0 + 10_500);
+  assert.deepEqual(stops(T0 + 20_000), [], "settled: no more");
+});
+
+Deno.test("a driver's cancel never overrides the engine's record: COMPLETED stays COMPLETED", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  const cancel = stamp({ type: "CANCEL_REQUEST", driver_id: "D1", request_id: start.request_id });
+  assert.equal(tickets(n.cancel(cancel, T0 + 1_000))[0].reason, "DRIVER_CANCELLED");
+  const [final] = tickets(n.supplyEnd(endOf(start, 0.417, "COMPLETED"), T0 + 2_000));
+  assert.deepEqual(
+    [final.status, final.reason, final.consumo_kwh, final.importe_eur],
+    ["ENDED", "COMPLETED", 0.417, amountFor(0.417, 0.5)],
+  );
+  // The other order: the engine's end first, then the cancel: nothing left to cancel.
+  const m = network();
+  m.register(reg("CP-01"), T0);
+  const s2 = authorize(m);
+  assert.equal(tickets(m.supplyEnd(endOf(s2, 0.417), T0 + 1_000))[0].provisional, undefined);
+  const late = stamp({ type: "CANCEL_REQUEST", driver_id: "D1", request_id: s2.request_id });
+  assert.deepEqual(m.cancel(late, T0 + 2_000).map((e) => e.kind), ["log"]);
+});
+
+Deno.test("the engine's end closes a running session final, at the engine's figures and time", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  const start = authorize(n);
+  n.telemetry(
+    stamp({
+      type: "TELEMETRY",
+      cp_id: "CP-01",
+      driver_id: "D1",
+      session_id: start.session_id,
+      consumo_kwh: 0.5,
+      importe_eur: 0,
+      seq: 4,
+    }),
+    T0,
+  );
+  const effects = n.supplyEnd(endOf(start, 0.4, "COMPLETED", { ended_at: T0 + 3_000 }), T0 + 9_000);
+  const [t] = tickets(effects);
+  assert.deepEqual([t.consumo_kwh, t.ended_at, t.provisional], [0.4, T0 + 3_000, undefined]);
+  assert.deepEqual(acks(effects), [start.session_id]);
+  assert.deepEqual(n.get("CP-01")!.unsettled ?? [], []);
+});
+
+Deno.test("SUPPLY_END for a session of another CP or driver changes nothing and is not acknowledged; an unknown one is", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  n.register(reg("CP-02"), T0);
+  const running = authorize(n, "D1", "CP-01");
+  const parked = authorize(n, "D2", "CP-02");
+  n.reportHealth("CP-02", "KO", T0); // parked becomes unsettled
+  const forged = [
+    n.supplyEnd(endOf(running, 9, "COMPLETED", { driver_id: "D9" }), T0),
+    n.supplyEnd(endOf(running, 9, "COMPLETED", { cp_id: "CP-02" }), T0),
+    n.supplyEnd(endOf(parked, 9, "COMPLETED", { driver_id: "D2", cp_id: "CP-01" }), T0),
+    n.supplyEnd(endOf(parked, 9, "COMPLETED", { cp_id: "CP-02" }), T0), // driver D1: wrong
+  ];
+  for (const effects of forged) {
+    assert.deepEqual(effects.map((e) => e.kind), ["log"]);
+    assert.equal(effects[0].kind === "log" && effects[0].level, "warn");
+  }
+  assert.equal(n.get("CP-01")!.session?.session_id, running.session_id, "still running");
+  assert.equal(n.get("CP-02")!.unsettled?.length, 1, "still unsettled");
+  const unknown = n.supplyEnd(endOf({ session_id: "never-heard-of" }, 1), T0);
+  assert.deepEqual(acks(unknown), ["never-heard-of"], "acknowledged: harmless, ends the resends");
+  assert.deepEqual(tickets(unknown), []);
+});
+
+Deno.test("unsettled sessions are loaded at start: the CP is SETTLING until the engine's end, STOP_SUPPLY goes at once", () => {
+  const n = network();
+  n.load(
+    [{ cp_id: "CP-01", location: "x", price_eur_kwh: 0.5, health: "OK", stopped: false }],
+    [],
+    [],
+    [{
+      session_id: "s1",
+      request_id: "r1",
+      cp_id: "CP-01",
+      driver_id: "D1",
+      price_eur_kwh: 0.4,
+      started_at: T0 - 60_000,
+      consumo_kwh: 0.1,
+      importe_eur: 0.04,
+      reason: "TELEMETRY_TIMEOUT",
+      ended_at: T0 - 30_000,
+    }],
+  );
+  n.register(reg("CP-01"), T0);
+  assert.equal(deniedFor(n, "D2"), "SETTLING");
+  const stop = sent(n.tick(T0)).find((m) => m.type === "STOP_SUPPLY");
+  assert.ok(stop?.type === "STOP_SUPPLY" && stop.session_id === "s1");
+  const [final] = tickets(n.supplyEnd(endOf({ session_id: "s1" }, 0.9, "COMPLETED"), T0));
+  assert.equal(final.importe_eur, amountFor(0.9, 0.4), "at the session's price, not the CP's");
+  assert.equal(final.ended_at, T0 - 30_000, "no engine time: Central's close time stays");
+  assert.equal(deniedFor(n, "D2", "CP-01", T0 + 1), "AUTHORIZED");
+});
+
+Deno.test("forget: refused while the CP has an unsettled session (it may still be supplying)", () => {
+  const n = network();
+  n.register(reg("CP-01"), T0);
+  authorize(n);
+  n.reportHealth("CP-01", "KO", T0);
+  n.linkDown("CP-01", T0, "closed");
+  const r = n.forget("CP-01", T0, "console");
+  assert.ok(!r.ok && r.refusal === "SUPPLYING");
+});

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { EndReason } from "../shared/protocol/messages.ts";
 import { roundEur, roundKwh } from "../shared/protocol/money.ts";
 import { type ChargingPoint, type CpState, shownState } from "./rules.ts";
 
@@ -23,6 +24,18 @@ export interface CpView {
     importe_eur: number;
     started_at: number;
   } | null;
+  /**
+   * Sessions Central closed without the engine's word, with its provisional figures: the CP
+   * is not authorized (DENIED SETTLING) until the engine's end settles them. Empty: none.
+   * (Always there in {@link cpView}'s answer; optional for views built by hand.)
+   */
+  unsettled?: {
+    session_id: string;
+    driver_id: string;
+    reason: EndReason;
+    consumo_kwh: number;
+    importe_eur: number;
+  }[];
 }
 
 /** The view of one CP. */
@@ -45,5 +58,12 @@ export function cpView(cp: ChargingPoint): CpView {
         started_at: s.started_at,
       }
       : null,
+    unsettled: (cp.unsettled ?? []).map((u) => ({
+      session_id: u.session_id,
+      driver_id: u.driver_id,
+      reason: u.reason,
+      consumo_kwh: roundKwh(u.consumo_kwh),
+      importe_eur: roundEur(u.importe_eur),
+    })),
   };
 }

@@ -4,6 +4,7 @@
  * requests and Central restarts. (Broker restarts: broker_restart_test.ts.)
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { centralApi, E2E, query, ticketOf, withScenario } from "./harness.ts";
 
 type Row = Record<string, unknown>;
@@ -158,7 +159,7 @@ Deno.test(
 );
 
 Deno.test(
-  "watchdog: a session whose telemetry stops is closed ABORTED and the driver is told",
+  "watchdog: a session whose telemetry stops is closed ABORTED provisional; the engine's meter settles it when the host is back",
   E2E,
   () =>
     withScenario(async (s) => {
@@ -172,20 +173,41 @@ Deno.test(
       // The CP's host freezes: neither its engine nor its monitor says anything more.
       cp.engine.signal("SIGSTOP");
       cp.monitor.signal("SIGSTOP");
-      const ticket = ticketOf(await driver.waitFor(/^TICKET CP-01: ABORTED \(TELEMETRY_TIMEOUT\)/));
-      assert.equal((await driver.exit()).code, 0);
-      const row = query(net.db, (db) => db.prepare("SELECT * FROM sessions").get()) as Row;
-      assert.equal(row.status, "ABORTED");
-      assert.equal(row.end_reason, "TELEMETRY_TIMEOUT");
-      assert.equal(row.consumo_kwh, ticket.consumo_kwh);
+      const provisional = ticketOf(
+        await driver.waitFor(/^TICKET CP-01: ABORTED \(TELEMETRY_TIMEOUT\) PROVISIONAL/),
+      );
+      assert.equal(provisional.provisional, true);
+      const sessionRow = () =>
+        query(net.db, (db) => db.prepare("SELECT * FROM sessions").get()) as Row;
+      let row = sessionRow();
+      assert.deepEqual([row.status, row.end_reason, row.provisional], [
+        "ABORTED",
+        "TELEMETRY_TIMEOUT",
+        1,
+      ]);
+      assert.equal(row.consumo_kwh, provisional.consumo_kwh);
       assert.ok(!/SUMINISTRANDO/.test(net.central.output.findLast((l) => /STATE CP-01/.test(l))!));
 
-      // The host comes back: the engine gets the STOP_SUPPLY it missed and stops supplying.
+      // The host comes back: the engine gets the STOP_SUPPLY it missed, stops supplying and
+      // reports its meter, which settles the session; the driver gets the final ticket.
       const mark = cp.engine.mark();
       cp.engine.signal("SIGCONT");
       cp.monitor.signal("SIGCONT");
+      const settled = ticketOf(await driver.waitFor(/^TICKET CP-01: \w+ \(\w+\) SETTLED/, 30_000));
+      assert.equal((await driver.exit()).code, 0);
       await cp.engine.waitFor(/STATUS CP-01 ACTIVADO/, 10_000, mark);
       await net.waitState("CP-01", "ACTIVADO");
+      row = sessionRow();
+      assert.equal(row.provisional, 0);
+      assert.equal(row.consumo_kwh, settled.consumo_kwh);
+      assert.equal(row.importe_eur, settled.importe_eur);
+      const ends = (await Deno.readTextFile(join(s.dir, `ev-engine-${cp.enginePort}.jsonl`)))
+        .trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.kind === "end");
+      assert.deepEqual(
+        ends.map((e) => [e.session_id, e.consumo_kwh]),
+        [[row.session_id, row.consumo_kwh]],
+        "the row is the engine's record",
+      );
       assert.equal(
         (query(net.db, (db) => db.prepare("SELECT count(*) AS n FROM sessions").get()) as Row).n,
         1,
