@@ -73,7 +73,8 @@ export type Outcome =
   | { kind: "cancelled" };
 
 /** How long a Ctrl+C waits for Central's last word, unless told otherwise. */
-const LAST_WORD_MS = 2000;
+/** How long a driver stopped by Ctrl+C still waits for Central's last word. */
+export const LAST_WORD_MS = 2000;
 
 /** How often a wait looks at the broker, unless told otherwise. */
 const TICK_MS = 1000;

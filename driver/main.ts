@@ -26,10 +26,10 @@ import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.
 import { StatusLine } from "../shared/term/status_line.ts";
 import { topicNames } from "../shared/kafka/topics.ts";
 import { BrokerWatch } from "./broker_watch.ts";
-import { chargeAt, type Outcome, summarize } from "./charge_flow.ts";
+import { chargeAt, LAST_WORD_MS, type Outcome, summarize } from "./charge_flow.ts";
 import { ConsoleView } from "./console_view.ts";
 import { Inbox } from "./inbox.ts";
-import { DEFAULT_FILE, requestSource } from "./request_source.ts";
+import { DEFAULT_FILE, type RequestSource, requestSource } from "./request_source.ts";
 import { pinStartOffsets } from "./start_offsets.ts";
 import { TicketDesk } from "./ticket_desk.ts";
 
@@ -167,12 +167,12 @@ try {
   await shutdown(1, "could not start");
 }
 
-// Ctrl+C: the running flow sends its cancel (and waits briefly for the ticket) before the
-// Kafka clients close.
-let flow: Promise<unknown> = Promise.resolve();
+// Ctrl+C: the running flow sends its cancel (and waits briefly for the ticket), and the
+// final ticket and the summary come, before the Kafka clients close.
+let run: Promise<unknown> = Promise.resolve();
 onShutdown("charge", async () => {
   stop.abort();
-  await flow;
+  await run;
 });
 
 /** How often a send that failed is tried again while the driver runs. */
@@ -216,34 +216,46 @@ async function pause(): Promise<void> {
 
 /**
  * Provisional tickets are settled by the CP's own record, which may come later: the driver
- * waits for those finals a while (`--settle-timeout`) before its summary.
+ * waits for those finals a while (`--settle-timeout`) before its summary. After Ctrl+C only
+ * for Central's last word: the cancel just sent is settled by a live engine within it.
  */
 async function awaitSettlement(): Promise<void> {
-  const deadline = Date.now() + config.settleTimeoutMs;
-  while (desk.unsettled() > 0 && Date.now() < deadline && !stop.signal.aborted) {
+  const interrupted = stop.signal.aborted;
+  // Half the last word's wait: the flow may have used the rest, within the closer's limit.
+  const waitMs = interrupted
+    ? Math.min(LAST_WORD_MS / 2, config.settleTimeoutMs)
+    : config.settleTimeoutMs;
+  const deadline = Date.now() + waitMs;
+  while (desk.unsettled() > 0 && Date.now() < deadline) {
+    if (!interrupted && stop.signal.aborted) break;
     view.settling(desk.unsettled());
-    await delay(250, undefined, { signal: stop.signal }).catch(() => {});
+    await delay(250, undefined, interrupted ? {} : { signal: stop.signal }).catch(() => {});
   }
   view.waited();
 }
 
-const outcomes: Outcome[] = [];
-log.info(`driver ${me}: ${source.describe}; Kafka at ${brokerText}`);
-for await (const cpId of source.ids) {
-  if (outcomes.length > 0) await pause();
-  if (stop.signal.aborted) break;
-  const run = chargeAt(
-    cpId,
-    io,
-    { answerTimeoutMs: config.answerTimeoutMs, silenceTimeoutMs: config.silenceTimeoutMs },
-    stop.signal,
-  );
-  flow = run;
-  const outcome = await run;
-  outcomes.push(outcome);
-  if (stop.signal.aborted) break;
+/** Every request in turn, the wait for final tickets, and the summary. */
+async function runRequests(source: RequestSource): Promise<void> {
+  const outcomes: Outcome[] = [];
+  log.info(`driver ${me}: ${source.describe}; Kafka at ${brokerText}`);
+  for await (const cpId of source.ids) {
+    if (outcomes.length > 0) await pause();
+    if (stop.signal.aborted) break;
+    outcomes.push(
+      await chargeAt(
+        cpId,
+        io,
+        { answerTimeoutMs: config.answerTimeoutMs, silenceTimeoutMs: config.silenceTimeoutMs },
+        stop.signal,
+      ),
+    );
+    if (stop.signal.aborted) break;
+  }
+  await awaitSettlement();
+  await view.saved(); // the last ticket's "saved" line comes before the summary
+  view.summary(summarize(me, outcomes, (session) => desk.latest(session)));
 }
-await awaitSettlement();
-await view.saved(); // the last ticket's "saved" line comes before the summary
-view.summary(summarize(me, outcomes, (session) => desk.latest(session)));
+
+run = runRequests(source);
+await run;
 await shutdown(0, "all requests done");

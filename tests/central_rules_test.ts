@@ -48,14 +48,17 @@ Deno.test(
         db.prepare("SELECT cp_id, status FROM sessions").all());
       assert.deepEqual(sessions.map((r) => [r.cp_id, r.status]), [["CP-A", "RUNNING"]]);
 
-      // PARAR from the API ends the running charge: ABORTED, with a ticket for what was delivered.
+      // PARAR from the API ends the running charge: ABORTED at once (provisional: Central's
+      // figures), then settled by the engine's own end with what it delivered.
       await d1.waitFor(/^CHARGING CP-A/);
       const res = await api(`${net.api}/command`, { command: "PARAR", cp_id: "CP-A" });
       assert.equal(res.status, 200);
-      const ticketLine = await d1.waitFor(/^TICKET CP-A: ABORTED \(PARAR\)/);
+      await d1.waitFor(/^TICKET CP-A: ABORTED \(PARAR\) PROVISIONAL/);
+      const ticketLine = await d1.waitFor(/^TICKET CP-A: ABORTED \(PARAR\) SETTLED/);
       await central.waitFor(/STATE CP-A PARADO/);
       await net.cps["CP-A"].engine.waitFor(/STATUS CP-A PARADO/);
       const ticket = ticketOf(ticketLine);
+      assert.equal(ticket.provisional, undefined, "the final ticket");
       const row = query(net.db, (db) =>
         db.prepare("SELECT * FROM sessions WHERE session_id = ?").get(ticket.session_id)) as Row;
       assert.equal(row.status, "ABORTED");
@@ -83,6 +86,7 @@ Deno.test(
         "denied", // D2's request, denied as BUSY
         "parar",
         "session_aborted",
+        "session_settled",
         "reanudar",
       ]);
     }),

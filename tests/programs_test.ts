@@ -119,8 +119,8 @@ Deno.test(
       assert.equal((await driver.exit()).code, 0);
       assert.ok(!driver.output.some((l) => /error|at .*\.ts:\d+/i.test(l)), "no trace back");
       assert.ok(
-        driver.output.some((l) => /^TICKET CP-01: ABORTED \(DRIVER_CANCELLED\)/.test(l)),
-        "the driver gets the ticket of what was delivered",
+        driver.output.some((l) => /^TICKET CP-01: ABORTED \(DRIVER_CANCELLED\) SETTLED/.test(l)),
+        "the driver gets the final ticket of what the engine delivered",
       );
       await net.central.waitFor(/session_aborted: DRIVER_CANCELLED/);
       await net.waitState("CP-01", "ACTIVADO");
@@ -128,6 +128,7 @@ Deno.test(
       const row = query(net.db, (db) => db.prepare("SELECT * FROM sessions").get()) as Row;
       assert.equal(row.status, "ABORTED");
       assert.equal(row.end_reason, "DRIVER_CANCELLED");
+      assert.equal(row.provisional, 0, "settled by the engine's end");
 
       // What the driver saved, what it sums up and what Central billed agree, to the 3 decimals.
       const files = [...Deno.readDirSync(join(s.dir, "tickets"))].map((f) => f.name);
