@@ -107,7 +107,7 @@ export class KafkaIntake {
       for (const consumed of batch.slice(i, i + BATCH_SLICE)) {
         this.metrics.counts.records++;
         const more = this.#onMessage(consumed, now);
-        if (more.every((e) => e.kind === "log")) this.metrics.counts.ignored++;
+        if (more.every(changesNothing)) this.metrics.counts.ignored++;
         effects.push(...more);
       }
       this.runner.apply(effects, now);
@@ -168,4 +168,10 @@ export class KafkaIntake {
     clearInterval(this.#watchdog);
     await Promise.all(this.#consumers.map((c) => c.stop().catch(() => {})));
   }
+}
+
+// A message that only gets a log line, or only the acknowledgement every end of supply gets
+// (so that its engine stops resending it), was ignored.
+function changesNothing(e: Effect): boolean {
+  return e.kind === "log" || (e.kind === "send" && e.message.type === "SUPPLY_END_ACK");
 }
