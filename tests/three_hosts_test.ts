@@ -139,7 +139,9 @@ Deno.test({
         const port = String(7001 + i);
         const engine = s.spawn(
           "engine",
-          [kafka, port, "--duration", "6"],
+          // Long enough for a second driver to start while the first charges, whatever the
+          // load; the first charge is ended by unplugging.
+          [kafka, port, "--duration", "120"],
           `engine ${cp}@PC3`,
           net.wrap(pc3),
         );
@@ -165,7 +167,8 @@ Deno.test({
       await d1.waitFor(/^CHARGING CP-01/);
       const d2 = s.spawn("driver", [kafka, "D2", "--cp", "CP-01"], "driver D2@PC1", net.wrap(pc1));
       await d2.waitFor(/^DENIED at CP-01: another driver is charging at this point/);
-      const ticketLine = await d1.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/);
+      await s.procs.find((p) => p.name === "engine CP-01@PC3")!.type("unplug");
+      const ticketLine = await d1.waitFor(/^TICKET CP-01: ENDED \(UNPLUGGED\)/);
       assert.equal((await d1.exit()).code, 0);
       assert.equal((await d2.exit()).code, 0);
       const ticket = ticketOf(ticketLine);
