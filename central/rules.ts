@@ -765,11 +765,12 @@ function ticketFor(
 }
 
 function stopSupply(
-  s: { cp_id: string; session_id: string },
+  s: { cp_id: string; session_id: string; driver_id: string },
   reason: EndReason,
   now: number,
 ): ControlMessage {
-  return stamp({ type: "STOP_SUPPLY", cp_id: s.cp_id, session_id: s.session_id, reason }, now);
+  const { cp_id, session_id, driver_id } = s;
+  return stamp({ type: "STOP_SUPPLY", cp_id, session_id, driver_id, reason }, now);
 }
 
 function event(

@@ -201,6 +201,8 @@ Deno.test("AVERIA during a charge aborts it and tells the engine to stop", () =>
   const msgs = sent(n.reportHealth("CP-01", "KO", T0));
   assert.deepEqual(msgs.map((m) => m.type), ["TICKET", "STOP_SUPPLY"]);
   assert.equal(msgs[0].type === "TICKET" && msgs[0].reason, "AVERIA");
+  // The driver goes with it: an engine that never had the session answers for that driver.
+  assert.equal(msgs[1].type === "STOP_SUPPLY" && msgs[1].driver_id, "D1");
   assert.equal(shownState(n.get("CP-01")!), "AVERIADO");
   n.reportHealth("CP-01", "OK", T0);
   assert.equal(shownState(n.get("CP-01")!), "ACTIVADO");

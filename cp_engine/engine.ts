@@ -11,6 +11,7 @@ import {
   type EndReason,
   type Health,
   stamp,
+  type StopSupply,
   type SupplyEnd,
   type TelemetryMessage,
 } from "../shared/protocol/messages.ts";
@@ -46,7 +47,7 @@ export interface Effects {
 /** The links whose silence makes the engine stop supplying on its own. */
 export type Link = "monitor" | "kafka";
 
-/** STOP_SUPPLY names no driver: a session the engine never had is reported with this one. */
+/** The driver of a session the engine never had, when Central's STOP_SUPPLY names none. */
 export const UNKNOWN_DRIVER = "unknown";
 
 /** What the engine shows. */
@@ -218,7 +219,7 @@ export class Engine {
         };
       }
       case "STOP_SUPPLY":
-        return this.#stop(msg.session_id, msg.reason, now);
+        return this.#stop(msg, now);
       case "PARAR":
         this.#stopped = true;
         return this.#end("PARAR", now);
@@ -284,8 +285,9 @@ export class Engine {
     return { record: [{ kind: "acked", session_id: sessionId, at: now }], send: [] };
   }
 
-  #stop(sessionId: string, reason: EndReason, now: number): Effects {
-    if (this.#supply?.plan.session_id === sessionId) return this.#end(reason, now);
+  #stop(msg: StopSupply, now: number): Effects {
+    const sessionId = msg.session_id;
+    if (this.#supply?.plan.session_id === sessionId) return this.#end(msg.reason, now);
     const ended = this.#unacked.get(sessionId) ?? this.#acked.get(sessionId);
     if (ended) return { record: [], send: [endMessage(ended, now)] };
     if (this.#known.has(sessionId)) return none();
@@ -295,7 +297,7 @@ export class Engine {
       kind: "end",
       session_id: sessionId,
       cp_id: this.#cpId!,
-      driver_id: UNKNOWN_DRIVER,
+      driver_id: msg.driver_id ?? UNKNOWN_DRIVER,
       consumo_kwh: 0,
       importe_eur: 0,
       reason: "NOT_SUPPLIED",

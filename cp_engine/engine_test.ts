@@ -149,6 +149,13 @@ Deno.test("STOP_SUPPLY for a session never had: a NOT_SUPPLIED end, and it never
   assert.equal(e.state, "ACTIVADO", "the refused session never starts afterwards");
 });
 
+Deno.test("the NOT_SUPPLIED end names the driver Central's STOP_SUPPLY names, so Central settles it", () => {
+  const e = engine(10);
+  const end = e.handle({ ...stop("s9"), driver_id: "D4" }, now).send[0];
+  assert.ok(end?.type === "SUPPLY_END");
+  assert.equal(end.driver_id, "D4");
+});
+
 Deno.test("STOP_SUPPLY for an ended session sends its end again, the same figures", () => {
   const e = engine(2);
   e.handle(start(), now);

@@ -75,7 +75,10 @@ export function serializeLine(line: RecordLine): string {
 export function parseLine(text: string): RecordLine {
   const raw = parseJson(text) as Record<string, unknown> | null;
   const kind = typeof raw === "object" && raw !== null ? raw.kind : undefined;
-  const spec = specs[kind as keyof typeof specs];
+  // Own keys only: "toString" must not find the prototype's function.
+  const spec = typeof kind === "string" && Object.hasOwn(specs, kind)
+    ? specs[kind as keyof typeof specs]
+    : undefined;
   if (!spec) throw new SyntaxError(`unknown record kind ${JSON.stringify(kind)}`);
   return object(raw, spec) as RecordLine;
 }

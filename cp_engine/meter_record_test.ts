@@ -31,6 +31,7 @@ Deno.test("record: a bad line is refused with a reason", () => {
   assert.throws(() => parseLine(`{"kind":"meter","session_id":"s1"}`), /consumo_kwh/);
   assert.throws(() => parseLine(`{"kind":"refund"}`), /unknown record kind "refund"/);
   assert.throws(() => parseLine(`[1]`), /unknown record kind/);
+  assert.throws(() => parseLine(`{"kind":"toString"}`), /unknown record kind "toString"/);
 });
 
 Deno.test("record: replay gives each session's start, last meter, end and ack", () => {

@@ -193,6 +193,8 @@ const stopSupply = {
   cp_id: id,
   session_id: id,
   reason: oneOf(...END_REASONS),
+  /** The session's driver: an engine that never had the session answers for that driver. */
+  driver_id: optional(id),
 };
 /**
  * Central tells an engine to end one session (driver gave up, fault) without stopping the CP.
