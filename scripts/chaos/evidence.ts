@@ -78,7 +78,8 @@ export function parseRecord(cp_id: string, file: string, text: string): EngineRe
 
 // Central logs each stored event as "<time> INFO  [central] <cp> <kind>: <detail>" once the
 // transaction that stored it committed (effect_runner.ts), so each such line is a write.
-const EVENT_LINE = /^\d\d:\d\d:\d\d\.\d{3} (?:INFO|WARN) +\[[^\]]+\] \S+ [a-z_]+: /;
+// Only Central's own tag: "[kafka] Connection error: …" has the same shape and is no write.
+const EVENT_LINE = /^\d\d:\d\d:\d\d\.\d{3} (?:INFO|WARN) +\[central\] \S+ [a-z_]+: /;
 
 /**
  * The write times in a Central's chaos log, whose lines are `<ms since epoch> <output line>`
