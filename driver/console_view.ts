@@ -78,9 +78,10 @@ export class ConsoleView implements DriverView, PromptScreen {
 
   /**
    * Shows the ticket and saves it, its kWh and € rounded by the money rule: a provisional
-   * one marked as such, and the final one that `settled` it later saved over it.
+   * one marked as such, and the final one that `settled` it later saved over it. `earlier`:
+   * the charge was requested by an earlier run of this driver (read after a restart).
    */
-  ticket(received: Ticket, news: "new" | "settled" = "new"): void {
+  ticket(received: Ticket, news: "new" | "settled" = "new", earlier = false): void {
     const t = {
       ...received,
       consumo_kwh: roundKwh(received.consumo_kwh),
@@ -94,6 +95,7 @@ export class ConsoleView implements DriverView, PromptScreen {
         `${formatKwh(t.consumo_kwh)} kWh × ${t.price_eur_kwh} €/kWh = ` +
         `${formatEur(t.importe_eur)} €` +
         (t.provisional ? " (Central's last figures; the CP's meter will settle it)" : "") +
+        (earlier ? " (from an earlier run)" : "") +
         // Scripts and logs get the whole ticket on the line; a person, the saved file.
         (tty ? "" : ` ${JSON.stringify(t)}`),
     );

@@ -309,6 +309,19 @@ Deno.test("a provisional ticket is marked and saved; the final one is shown as s
   assert.equal(saved.provisional, undefined);
 });
 
+Deno.test("a ticket of an earlier run is marked as such, before its JSON, and saved", async () => {
+  await using r = await rig(false);
+  r.view.ticket(ticket, "new", true);
+  await r.view.saved();
+  const file = join(r.dir, "s-1.json");
+  assert.deepEqual(r.status.lines, [
+    "print TICKET CP-01: ENDED (COMPLETED) 1.500 kWh × 0.4 €/kWh = 0.600 € " +
+    `(from an earlier run) ${JSON.stringify(ticket)}`,
+    `print ticket saved to ${file}`,
+  ]);
+  assert.equal(JSON.parse(await Deno.readTextFile(file)).consumo_kwh, 1.5);
+});
+
 Deno.test("waiting without news: the broker unreachable or Central silent, said on the status line", async () => {
   {
     await using r = await rig(false);

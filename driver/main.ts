@@ -30,7 +30,8 @@ import { chargeAt, LAST_WORD_MS, type Outcome, summarize } from "./charge_flow.t
 import { ConsoleView } from "./console_view.ts";
 import { Inbox } from "./inbox.ts";
 import { DEFAULT_FILE, type RequestSource, requestSource } from "./request_source.ts";
-import { pinStartOffsets } from "./start_offsets.ts";
+import { sortMessage } from "./mail_sort.ts";
+import { driverGroup, groupMembers, pinStartOffsets } from "./start_offsets.ts";
 import { TicketDesk } from "./ticket_desk.ts";
 
 const log = logger("driver");
@@ -117,19 +118,19 @@ const stop = new AbortController();
 const me = config.driverId;
 const broker = new BrokerWatch();
 const desk = new TicketDesk();
-/** This run's request ids: only their tickets are this run's business. */
+/** This run's request ids: their tickets end this run's charges and count in its summary. */
 const requested = new Set<string>();
 
 /**
  * A ticket is shown (and saved) as it arrives, also after its charge is over; the first of
- * its session also ends the charge that waits for it.
+ * its session also ends the charge that waits for it. One of an earlier run (sent while this
+ * driver was not running) is shown and saved the same way, marked, and counts in no summary.
  */
-function receiveTicket(t: Ticket): void {
-  if (!requested.has(t.request_id)) return;
+function receiveTicket(t: Ticket, earlier: boolean): void {
   const news = desk.receive(t);
   if (news === "duplicate") return;
-  view.ticket(t, news);
-  if (news === "new") inbox.push(t);
+  view.ticket(t, news, earlier);
+  if (news === "new" && !earlier) inbox.push(t);
 }
 // Runs after the charge's closer (closers run newest first): a cancelled charge's ticket is
 // on disk before the process exits.
@@ -140,28 +141,55 @@ const producer = new JsonProducer(kafka);
 try {
   await producer.connect();
   onShutdown("kafka producer", () => producer.disconnect());
-  // One group per run, so two drivers of the same id never split the control partitions.
-  const groupId = `ev-driver-${me}-${crypto.randomUUID()}`;
-  await pinStartOffsets(kafka, groupId, topics.control);
-  const consumer = await startConsumer({
+  // Control through the driver id's own group, which resumes where the last run stopped
+  // (tickets sent while the driver was away, I3); telemetry is live only: a group of this run.
+  const controlGroup = driverGroup(me, topics.control);
+  try {
+    await pinStartOffsets(kafka, controlGroup, topics.control);
+  } catch (e) {
+    // Only a group without offsets is pinned; a member in it already started it somewhere.
+    log.warn(`could not pin where ${controlGroup} starts (${errorText(e)}); going on`);
+  }
+  const onBatch = (messages: { message: ControlMessage | TelemetryMessage }[]) => {
+    for (const { message: m } of messages) {
+      const sorted = sortMessage(m, me, requested);
+      if (sorted === "ticket" || sorted === "earlier ticket") {
+        receiveTicket(m as Ticket, sorted === "earlier ticket");
+      } else if (sorted === "flow") inbox.push(m);
+    }
+  };
+  const common = {
     kafka,
-    groupId,
-    topics: [topics.control, topics.telemetry],
     fromBeginning: false,
-    parse: (raw, r): ControlMessage | TelemetryMessage =>
-      r.topic === topics.control ? parseControlMessage(raw) : parseTelemetryMessage(raw),
     // Other programs' traffic is not this driver's business: skipped quietly.
-    onInvalid: (r, error) => log.debug(`skipped ${r.topic} message: ${error}`),
-    onBatch: (messages) => {
-      for (const { message: m } of messages) {
-        if (!("driver_id" in m) || m.driver_id !== me) continue;
-        if (m.type === "TICKET") receiveTicket(m);
-        else inbox.push(m);
-      }
-    },
+    onInvalid: (r: { topic: string }, error: string) =>
+      log.debug(`skipped ${r.topic} message: ${error}`),
+    onBatch,
     onFetch: () => broker.fetched(),
-  });
-  onShutdown("kafka consumer", () => consumer.stop());
+  };
+  const [control, telemetry] = await Promise.all([
+    startConsumer<ControlMessage | TelemetryMessage>({
+      ...common,
+      groupId: controlGroup,
+      topics: [topics.control],
+      parse: parseControlMessage,
+    }),
+    startConsumer<ControlMessage | TelemetryMessage>({
+      ...common,
+      groupId: `ev-driver-${me}-${crypto.randomUUID()}`,
+      topics: [topics.telemetry],
+      parse: parseTelemetryMessage,
+    }),
+  ]);
+  onShutdown("kafka consumers", () => Promise.all([control.stop(), telemetry.stop()]));
+  // Two drivers of one id share the group: each would get only some of the id's messages.
+  const members = await groupMembers(kafka, controlGroup).catch(() => 1);
+  if (members > 1) {
+    view.say(
+      `WARNING: another driver with id ${me} is running: the two share its messages ` +
+        "(answers and tickets may go to the other one)",
+    );
+  }
 } catch (e) {
   console.error(`EV_Driver: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
   await shutdown(1, "could not start");
