@@ -215,6 +215,13 @@ void readCommands(
 );
 
 /**
+ * The consumer of orders is replaced when no fetch has completed for this long (a fetch
+ * returns every ~0.1 s while Kafka is reachable): after a partition, kafkajs' own recovery
+ * on the dead connections took 20-27 s, during which Central's orders went unheard.
+ */
+const ORDERS_STALL_MS = 5000;
+
+/**
  * Takes Central's orders once the monitor has said which CP this is. The group is the CP's
  * own, so a restarted engine resumes from its committed offsets and acts on the orders sent
  * while it was down; a new group starts at the oldest record, and what is older than the
@@ -234,6 +241,7 @@ async function consumeOrders(cpId: string): Promise<void> {
         fromBeginning: true,
         parse: parseControlMessage,
         onFetch: () => engine.heard("kafka", Date.now()),
+        stallRebuildMs: ORDERS_STALL_MS,
         onBatch: (messages) => {
           for (const { message } of messages) apply(engine.handle(message, Date.now()));
           show();

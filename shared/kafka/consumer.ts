@@ -64,6 +64,14 @@ export interface ConsumerOptions<T> {
   commitPeriodically?: boolean;
   /** Called after every fetch (even an empty one): a sign that Kafka is reachable. */
   onFetch?: () => void;
+  /**
+   * Rebuilds the consumer — new connections, a new group member — when, after it has fetched,
+   * no fetch completes for this long. Without it kafkajs keeps the sockets a partition left
+   * dead: each request waits out the request timeout, and only then it learns that the broker
+   * dropped the member and joins again, about 20 s after the heal. Off by default: for a
+   * consumer with a single member per group, whose orders must flow again soon after a heal.
+   */
+  stallRebuildMs?: number;
   log?: Logger;
 }
 
@@ -83,6 +91,12 @@ export const COMMIT_EVERY_MS = 1000;
 /** How often a consumer that kafkajs gave up on is rebuilt, until one runs. */
 const RELAUNCH_MS = 2000;
 
+/**
+ * How long a rebuild waits for the consumer it replaces to leave its group: a dead connection
+ * would hold it up for the request timeout and more, and the broker drops that member anyway.
+ */
+const LEAVE_WAIT_MS = 1000;
+
 /** A running consumer. */
 export interface RunningConsumer {
   stop(): Promise<void>;
@@ -95,7 +109,10 @@ export interface RunningConsumer {
  *
  * kafkajs restarts a crashed consumer itself, except after errors it deems final (e.g. no
  * group coordinator while the broker is down); then this supervisor builds a new consumer,
- * every 2 s until one runs, so a broker outage never leaves a program deaf.
+ * every 2 s until one runs, so a broker outage never leaves a program deaf. With
+ * `stallRebuildMs` it also replaces a consumer whose fetches stopped; a replaced consumer's
+ * late batches are dropped, unhandled and uncommitted: the new one reads them again from the
+ * committed offsets.
  */
 export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<RunningConsumer> {
   const log = opts.log ?? kafkaLog;
@@ -115,6 +132,10 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
   };
   const stop = new AbortController();
   let current: Consumer | undefined;
+  // Consumers being replaced: each is relaunched once, whoever notices first.
+  const replaced = new WeakSet<Consumer>();
+  // When the current consumer last completed a fetch; undefined until its first one.
+  let lastFetch: number | undefined;
 
   // Per topic-partition, the offset after the last handled record, until committed.
   let handled = new Map<string, TopicPartitionOffset>();
@@ -151,10 +172,12 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 3000 },
     });
     current = consumer;
+    lastFetch = undefined;
     const ready = new Promise<void>((resolve) => {
       let joined = false;
       consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
       consumer.on(consumer.events.FETCH, () => {
+        if (consumer === current) lastFetch = Date.now();
         opts.onFetch?.();
         if (joined) resolve();
       });
@@ -165,7 +188,7 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
         `consumer ${opts.groupId} crashed: ${errorText(e.payload.error)}; ` +
           (again ? "kafkajs restarts it" : "starting a new one"),
       );
-      if (!again && !stop.signal.aborted) void relaunch(consumer);
+      if (!again && !stop.signal.aborted) void relaunch(consumer, "crashed");
     });
     await consumer.connect();
     await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning });
@@ -173,6 +196,8 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
+        // A replaced consumer's fetch that was still in flight: its successor reads it again.
+        if (consumer !== current) return;
         await opts.onBatch(decode(batch.messages, batch.topic, batch.partition));
         handled.set(`${batch.topic}/${batch.partition}`, {
           topic: batch.topic,
@@ -188,10 +213,14 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     return { consumer, ready };
   };
 
-  // Every RELAUNCH_MS until a new consumer runs, or this one is stopped.
-  const relaunch = async (dead: Consumer) => {
+  // Every RELAUNCH_MS until a new consumer runs, or this one is stopped. A crashed consumer
+  // is replaced after RELAUNCH_MS (kafkajs gave up: the broker is away); a stalled one at
+  // once, without waiting long for it to leave.
+  const relaunch = async (dead: Consumer, why: "crashed" | "stalled") => {
+    if (replaced.has(dead) || dead !== current) return;
+    replaced.add(dead);
     clearInterval(commitTimer);
-    await dead.disconnect().catch(() => {});
+    const left = dead.disconnect().catch(() => {});
     const attempt = async () => {
       try {
         await launch();
@@ -201,7 +230,10 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
       }
     };
     try {
-      await delay(RELAUNCH_MS, undefined, { signal: stop.signal });
+      if (why === "crashed") {
+        await left;
+        await delay(RELAUNCH_MS, undefined, { signal: stop.signal });
+      } else await Promise.race([left, delay(LEAVE_WAIT_MS, undefined, { signal: stop.signal })]);
       await retry(attempt, {
         delayMs: RELAUNCH_MS,
         signal: stop.signal,
@@ -216,9 +248,20 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
   await ensureTopics(opts.kafka, opts.topics);
   const first = await launch();
   await first.ready;
+  const stallMs = opts.stallRebuildMs;
+  const watchdog = stallMs === undefined ? undefined : setInterval(() => {
+    const quietMs = lastFetch === undefined ? 0 : Date.now() - lastFetch;
+    if (quietMs < stallMs || !current || stop.signal.aborted) return;
+    log.warn(
+      `consumer ${opts.groupId}: no fetch for ${(quietMs / 1000).toFixed(1)} s; ` +
+        "replacing it (new connections, new group member)",
+    );
+    void relaunch(current, "stalled");
+  }, Math.min(1000, stallMs / 2));
   return {
     async stop() {
       stop.abort();
+      clearInterval(watchdog);
       clearInterval(commitTimer);
       if (current) {
         await committing;
