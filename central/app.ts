@@ -15,7 +15,7 @@ import { KafkaIntake } from "./kafka_intake.ts";
 import { Metrics } from "./metrics.ts";
 import { enrol, type MonitorDeps, monitorHandlers } from "./monitor_handlers.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
-import { OutboxSender } from "./outbox.ts";
+import { OutboxSender, type RawProducer } from "./outbox.ts";
 import {
   ChargingNetwork,
   type CommandOrigin,
@@ -33,9 +33,19 @@ export class CentralApp {
   readonly runner: EffectRunner;
   readonly intake: KafkaIntake;
   readonly #monitors: MonitorDeps;
-  #producer?: JsonProducer;
+  /** The producer this app built, and so closes (a given one is its owner's to close). */
+  #ownProducer?: JsonProducer;
 
-  constructor(readonly db: CentralDb, readonly topics: Topics, options: NetworkOptions) {
+  /**
+   * `fenced`: told when the outbox's producer was fenced by another Central (the network
+   * claim, central/kafka_claim.ts): nothing this one sends counts any more.
+   */
+  constructor(
+    readonly db: CentralDb,
+    readonly topics: Topics,
+    options: NetworkOptions,
+    fenced?: (why: string) => void,
+  ) {
     this.network = new ChargingNetwork(options);
     this.network.load(
       db.loadCps(),
@@ -43,7 +53,7 @@ export class CentralApp {
       db.recentRequestIds(REMEMBERED_REQUESTS),
       db.loadUnsettledSessions(),
     );
-    this.outbox = new OutboxSender(db, topics.control);
+    this.outbox = new OutboxSender(db, topics.control, undefined, fenced);
     this.runner = new EffectRunner(db, this.outbox, this.metrics);
     this.intake = new KafkaIntake(this.network, this.runner, this.metrics, topics);
     this.#monitors = {
@@ -54,13 +64,23 @@ export class CentralApp {
     };
   }
 
-  /** Connects to Kafka: the outbox starts sending, the intake consuming (`groupId`: its base). */
-  async startKafka(kafka: Kafka, groupId?: string): Promise<void> {
-    this.#producer = new JsonProducer(kafka);
-    await this.#producer.connect();
+  /**
+   * Connects to Kafka: the outbox starts sending, the intake consuming (`groupId`: its base).
+   * `producer`: the outbox's, connected (the network claim's transactional one); by default
+   * a plain producer of its own.
+   */
+  async startKafka(
+    kafka: Kafka,
+    producer?: RawProducer,
+    groupId?: string,
+  ): Promise<void> {
+    if (!producer) {
+      this.#ownProducer = producer = new JsonProducer(kafka);
+      await this.#ownProducer.connect();
+    }
     await this.intake.start(kafka, groupId);
     this.metrics.startLoopProbe();
-    this.outbox.start(this.#producer);
+    this.outbox.start(producer);
   }
 
   /** Handlers for the monitor server; `requireSecret` turns CP authentication on. */
@@ -110,8 +130,8 @@ export class CentralApp {
     await this.intake.stop();
     await this.runner.saveProgress().catch(() => {});
     await this.outbox.stop();
-    const producer = this.#producer;
-    this.#producer = undefined;
+    const producer = this.#ownProducer;
+    this.#ownProducer = undefined;
     await producer?.disconnect().catch(() => {});
   }
 }

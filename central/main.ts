@@ -5,7 +5,8 @@
  *        [--http <port>|<ip:port>|off]
  *
  * A second EV_Central on the same database is the standby: it says so, serves nothing and
- * takes over when the active one stops or dies (central/lease.ts).
+ * takes over when the active one stops or dies (central/lease.ts). So is one on another
+ * database but the same broker and topic prefix (central/kafka_claim.ts).
  *
  * @module
  */
@@ -25,12 +26,13 @@ import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
 import { errorText, logger, setSink } from "../shared/process/log.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { openFilesLimit } from "../shared/process/open_files.ts";
-import { topicNames } from "../shared/kafka/topics.ts";
+import { networkClaimNames, topicNames } from "../shared/kafka/topics.ts";
 import { CentralApp } from "./app.ts";
 import { Dashboard } from "./dashboard.ts";
 import { CentralDb } from "./db.ts";
 import { DB_PATH_HELP, DEFAULT_DB_PATH, parseDbPath } from "./db_path.ts";
 import { startHttp } from "./http_api.ts";
+import { NetworkClaim } from "./kafka_claim.ts";
 import { acquire, keepRenewing, Lease, LeaseLost } from "./lease.ts";
 import { startMonitorServer } from "./monitor_server.ts";
 import { COMMAND_HELP, parseOperatorLine } from "./operator.ts";
@@ -97,7 +99,8 @@ const spec = {
     COMMAND_HELP,
     "Topics: requests_topic, telemetry_topic, control_topic (EV_TOPIC_PREFIX prefixes all three).",
     "A second EV_Central on the same db_path is the standby: it waits, serving nothing (its HTTP " +
-    "API answers 503), and takes over within 5 s when the active one stops or dies.",
+    "API answers 503), and takes over within 5 s when the active one stops or dies; so is one " +
+    "on another db_path but the same broker and EV_TOPIC_PREFIX.",
   ],
 };
 
@@ -139,6 +142,15 @@ db.fence = () => lease.fence();
 let leaseLost = false;
 /** Leaves the full-screen dashboard, once there is one. */
 let stopScreen = () => {};
+const topics = topicNames();
+const kafka = createKafka(brokerText, "ev-central");
+// One active Central per network, whatever its database (central/kafka_claim.ts): every
+// write to Kafka goes through the claim's fenced producer. Watched while the lease is
+// awaited, so that a takeover of both waits out one timeout, not two.
+const claim = new NetworkClaim(kafka, networkClaimNames(topics), lease.holder);
+const watchingClaim = new AbortController();
+claim.watchEarly(watchingClaim.signal);
+onShutdown("network claim watch", () => watchingClaim.abort());
 await becomeActive();
 log.info(`this Central is now the active one (lease epoch ${lease.epoch})`);
 // Closers run newest first: the renewal stops, then the lease is released, after Kafka and
@@ -175,12 +187,15 @@ async function becomeActive(): Promise<void> {
   standbyHttp = undefined;
 }
 
-/** Another Central holds the lease: this one stops at once, writing nothing more. */
-function stopLost(why: string): never {
+/**
+ * Another Central holds the lease (or the network claim, `what`): this one stops at once,
+ * writing nothing more.
+ */
+function stopLost(why: string, what = "lease lost"): never {
   leaseLost = true;
   stopScreen();
   restoreTerminal();
-  console.error(`EV_Central: error: lease lost: ${why}; stopping without writing anything`);
+  console.error(`EV_Central: error: ${what}: ${why}; stopping without writing anything`);
   Deno.exit(3);
 }
 
@@ -194,11 +209,50 @@ function leaseLostReason(): string | undefined {
   }
 }
 
-const topics = topicNames();
+const claimLost = (why: string) => stopLost(why, "network claim lost");
+await claimNetwork();
+log.info(`this Central now serves the network (claim topic ${claim.names.topic})`);
+onShutdown("network claim", () => claim.release());
+claim.keepClaiming(
+  claimLost,
+  (why) => log.warn(`cannot renew the network claim yet: ${why}`),
+);
+
+/**
+ * Takes the network claim, or waits for it as the standby of another Central on this broker
+ * and topic prefix, as {@link becomeActive} does for the database. The state is loaded after.
+ */
+async function claimNetwork(): Promise<void> {
+  const waiting = new AbortController();
+  let standbyHttp: Deno.HttpServer | undefined;
+  onShutdown("network standby", async () => {
+    waiting.abort();
+    await standbyHttp?.shutdown();
+  });
+  try {
+    await claim.connect();
+    await claim.acquire(() => {
+      const prefix = Deno.env.get("EV_TOPIC_PREFIX") ?? "";
+      console.log(
+        `standby: another Central serves this network (topic prefix "${prefix}", claim topic ` +
+          `${claim.names.topic}); waiting to take over`,
+      );
+      if (config.http) {
+        standbyHttp = startStandbyHttp(config.http, `of claim topic ${claim.names.topic}`);
+      }
+    }, waiting.signal);
+  } catch (e) {
+    if (waiting.signal.aborted) await new Promise(() => {}); // shutting down: it exits
+    await fatal(`cannot use the Kafka broker at ${brokerText}`, errorText(e));
+  }
+  await standbyHttp?.shutdown();
+  standbyHttp = undefined;
+}
+
 const app = new CentralApp(db, topics, {
   requestTimeoutMs: config.requestTimeoutMs,
   telemetryTimeoutMs: config.telemetryTimeoutMs,
-});
+}, claimLost);
 
 function fatal(what: string, reason: string): Promise<never> {
   console.error(`EV_Central: error: ${what}: ${reason}`);
@@ -286,9 +340,8 @@ app.runner.onFatal = (why, unstored) => {
 };
 
 try {
-  const kafka = createKafka(brokerText, "ev-central");
   await ensureTopics(kafka, [topics.requests, topics.telemetry, topics.control]);
-  await app.startKafka(kafka);
+  await app.startKafka(kafka, claim.producer);
   onShutdown("kafka", () => app.stop());
 } catch (e) {
   await fatal(`cannot use the Kafka broker at ${brokerText}`, errorText(e));

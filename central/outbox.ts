@@ -7,8 +7,13 @@
  * only after Kafka took it. A crash or an outage in between leaves it there, and it is sent
  * again (receivers drop repeats by message id).
  *
+ * A batch Kafka refused is sent again exactly as it was before any later row: a
+ * transactional producer must repeat its batch (see TransactionalProducer). A producer fenced
+ * by another Central ends the sending for good: its rows are that Central's no more.
+ *
  * @module
  */
+import { ProducerFenced } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { retry } from "../shared/process/retry.ts";
 import type { OutboxRow } from "./db.ts";
@@ -25,7 +30,7 @@ export interface OutboxStore {
 
 /** Where the messages go: a producer of JSON text, acknowledged when it resolves. */
 export interface RawProducer {
-  sendRaw(topic: string, messages: { key: string; value: string }[]): Promise<void>;
+  sendRaw(topic: string, messages: { key: string; value: string }[]): Promise<unknown>;
 }
 
 /** Pause between two attempts while Kafka refuses the outbox. */
@@ -37,12 +42,16 @@ export class OutboxSender {
   #draining?: Promise<void>;
   #again = false;
   #warned = false;
+  /** The batch being sent, kept until Kafka takes it. */
+  #inflight?: OutboxRow[];
   readonly #stop = new AbortController();
 
+  /** `fenced`: told once, with Kafka's words, when another producer took the id. */
   constructor(
     readonly store: OutboxStore,
     readonly topic: string,
     readonly retryMs = OUTBOX_RETRY_MS,
+    readonly fenced: (why: string) => void = () => {},
   ) {}
 
   /** Starts sending through `producer`, beginning with what a previous run left. */
@@ -66,6 +75,11 @@ export class OutboxSender {
       delayMs: this.retryMs,
       signal: this.#stop.signal,
       onError: (e) => {
+        if (e instanceof ProducerFenced) {
+          this.#stop.abort();
+          this.fenced(e.message);
+          return;
+        }
         if (!this.#warned) {
           log.warn(`Kafka did not take the control messages (${errorText(e)}); retrying`);
         }
@@ -83,9 +97,11 @@ export class OutboxSender {
 
   async #drain(producer: RawProducer): Promise<void> {
     while (true) {
-      const rows = this.store.pendingOutbox();
+      const rows = this.#inflight ?? this.store.pendingOutbox();
       if (rows.length === 0) break;
+      this.#inflight = rows;
       await producer.sendRaw(this.topic, rows.map((r) => ({ key: r.msg_key, value: r.body })));
+      this.#inflight = undefined;
       this.store.sent(rows.map((r) => r.message_id));
     }
     if (this.#warned) log.info("outbox delivered to Kafka");

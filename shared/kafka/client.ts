@@ -43,8 +43,13 @@ export function createKafka(broker: string, clientId: string): Kafka {
  * create the topics: a topic that another program has just created is listed before its
  * partitions have leaders, and kafkajs then refuses to subscribe to it ("This server does not
  * host this topic-partition"), which made Central exit at the start of the demo.
+ * `partitions`: of the topics it creates.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  partitions = PARTITIONS,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -54,7 +59,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[]): Promise<void
       // false when another program created them first. Leaders are waited for below, not by
       // kafkajs: its wait gives up at once when a new topic is not in the metadata yet.
       const created = await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
         waitForLeaders: false,
       });
       if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);

@@ -40,6 +40,26 @@ export function groupFor(base: string, topic: string): string {
   return Object.values(SPEC_TOPICS).includes(topic) ? base : `${base}.${topic}`;
 }
 
+/** How the Central that serves a network is chosen and fenced in Kafka (central/kafka_claim.ts). */
+export interface NetworkClaimNames {
+  /** A one-partition topic where the serving Central writes its heartbeat. */
+  topic: string;
+  /** The transactional id of the serving Central's producer: taking it fences the previous one. */
+  transactionalId: string;
+}
+
+/**
+ * The claim of the network whose control topic is `topics.control`: the network is where
+ * Central's orders go, so two Centrals writing there share one claim whatever their database.
+ */
+export function networkClaimNames(topics: Topics): NetworkClaimNames {
+  const control = topics.control;
+  const base = control.endsWith(SPEC_TOPICS.control)
+    ? control.slice(0, -SPEC_TOPICS.control.length) + "central_claim"
+    : `${control}.central_claim`;
+  return { topic: base, transactionalId: `ev-central.${control}` };
+}
+
 function readEnv(name: string): string | undefined {
   try {
     return Deno.env.get(name);
