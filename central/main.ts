@@ -238,7 +238,7 @@ async function claimNetwork(): Promise<void> {
           `${claim.names.topic}); waiting to take over`,
       );
       if (config.http) {
-        standbyHttp = startStandbyHttp(config.http, `of claim topic ${claim.names.topic}`);
+        standbyHttp = startStandbyHttp(config.http, `claim topic ${claim.names.topic}`, "network");
       }
     }, waiting.signal);
   } catch (e) {

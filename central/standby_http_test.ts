@@ -10,3 +10,12 @@ Deno.test("a standby answers 503 and names the active Central", async () => {
     error: "standby: Central pc2 pid 7 (ab12cd34) is active on this database",
   });
 });
+
+Deno.test("a standby of the network says so, naming the claim topic", async () => {
+  const res = standbyAnswer("claim topic central_claim", "network");
+  assert.equal(res.status, 503);
+  assert.equal(
+    (await res.json()).error,
+    "standby: another Central serves this network (claim topic central_claim)",
+  );
+});

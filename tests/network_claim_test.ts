@@ -94,6 +94,7 @@ Deno.test(
       const health = await api(`http://127.0.0.1:${b.http}/health`);
       assert.equal(health.status, 503);
       assert.equal(health.body.role, "standby");
+      assert.match(String(health.body.error), /^standby: another Central serves this network/);
 
       const first = await s.driver("D-1", ["CP-01", "CP-02"]);
       assert.equal((await first.exit(60_000)).code, 0);
