@@ -47,7 +47,7 @@ Deno.test({
     withScenario(async (s) => {
       const port = freePort();
       const http = freePort();
-      await s.central(port, join(s.dir, "narrow.db"), [
+      const narrow = await s.central(port, join(s.dir, "narrow.db"), [
         "--listen",
         "127.0.0.1",
         "--http",
@@ -57,6 +57,8 @@ Deno.test({
       assert.equal(await accepts(OTHER, port), false, "monitor port elsewhere");
       assert.equal((await api(`http://127.0.0.1:${http}/cps`)).status, 200, "HTTP on 127.0.0.1");
       assert.equal(await accepts(OTHER, http), false, "HTTP elsewhere");
+      // One Central serves a network (topic prefix) at a time: the next one would be its standby.
+      assert.equal((await narrow.stop()).code, 0);
 
       const wide = freePort();
       const wideHttp = freePort();
