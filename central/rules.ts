@@ -94,6 +94,27 @@ export function shownState(cp: ChargingPoint): CpState {
   return "ACTIVADO";
 }
 
+/** Every kind of event Central stores: one list, for the history's readers too. */
+export const EVENT_KINDS = [
+  "registered",
+  "reconnected",
+  "register_refused",
+  "enrolled",
+  "forgotten",
+  "disconnected",
+  "averia",
+  "recovered",
+  "authorized",
+  "denied",
+  "parar",
+  "reanudar",
+  "session_ended",
+  "session_aborted",
+  "session_settled",
+] as const;
+/** A kind of stored event. */
+export type EventKind = typeof EVENT_KINDS[number];
+
 /** A line for the events table. */
 export interface NetworkEvent {
   at: number;
@@ -638,7 +659,7 @@ export class ChargingNetwork {
         { kind: "save_cp", cp },
         event(
           now,
-          type.toLowerCase(),
+          stopped ? "parar" : "reanudar",
           `${stopped ? "stopped" : "resumed"} ${ORIGIN_TEXT[origin]}`,
           cp.cp_id,
         ),
@@ -775,7 +796,7 @@ function stopSupply(
 
 function event(
   at: number,
-  kind: string,
+  kind: EventKind,
   detail: string,
   cp_id?: string,
   session_id?: string,

@@ -7,6 +7,7 @@
  * @module
  */
 import { parseLine, type RecordLine } from "../../cp_engine/meter_record.ts";
+import { EVENT_KINDS } from "../../central/rules.ts";
 
 export type { RecordLine };
 
@@ -78,8 +79,11 @@ export function parseRecord(cp_id: string, file: string, text: string): EngineRe
 
 // Central logs each stored event as "<time> INFO  [central] <cp> <kind>: <detail>" once the
 // transaction that stored it committed (effect_runner.ts), so each such line is a write.
-// Only Central's own tag: "[kafka] Connection error: …" has the same shape and is no write.
-const EVENT_LINE = /^\d\d:\d\d:\d\d\.\d{3} (?:INFO|WARN) +\[central\] \S+ [a-z_]+: /;
+// Only Central's tag and the kinds of stored events: "[kafka] Connection error: …" and
+// "[central] Kafka unreachable: …" have the same shape and are no writes.
+const EVENT_LINE = new RegExp(
+  `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (?:INFO|WARN) +\\[central\\] \\S+ (?:${EVENT_KINDS.join("|")}): `,
+);
 
 /**
  * The write times in a Central's chaos log, whose lines are `<ms since epoch> <output line>`

@@ -48,6 +48,8 @@ Deno.test("centralWrites: the stored events' lines, at the time they were receiv
     "4000 12:00:03.000 WARN  [central] - register_refused: CP-09 already connected",
     // A standby's Kafka client complaining is no write (chaos seed 1 took it for one).
     "5000 12:00:04.000 WARN  [kafka] Connection error: connect ECONNREFUSED 10.77.0.2:9092",
+    // Nor is a lease-less Central's last word (chaos seed 20261203, 30 minutes).
+    "6000 12:00:05.000 WARN  [central] Kafka unreachable: the session watchdog waits until it is back",
     "garbage",
   ].join("\n");
   assert.deepEqual(centralWrites("central#1", log), {
