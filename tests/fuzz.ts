@@ -6,20 +6,10 @@
  * @module
  */
 
-/** A small, fast, seedable PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, pick, type Random as Rng } from "../scripts/chaos/prng.ts";
 
-type Rng = () => number;
-const pick = <T>(rng: Rng, items: T[]): T => items[Math.floor(rng() * items.length)];
+/** The seeded generator of the fuzz test: the chaos campaign's, so one PRNG serves both. */
+export const prng: (seed: number) => Rng = mulberry32;
 const encoder = new TextEncoder();
 
 const WRONG_VALUES: unknown[] = [
