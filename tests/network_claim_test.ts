@@ -7,56 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  api,
-  centralApi,
-  E2E,
-  freePort,
-  OPERATOR_TOKEN,
-  type Proc,
-  query,
-  type Scenario,
-  ticketOf,
-  withScenario,
-} from "./harness.ts";
-
-/** One Central's ports, database and API. */
-interface Central {
-  proc: Proc;
-  port: number;
-  http: number;
-  db: string;
-  api: ReturnType<typeof centralApi>;
-}
-
-function startCentral(s: Scenario, name: string): Central {
-  const port = freePort();
-  const http = freePort();
-  const db = join(s.dir, `${name.replace(/\W/g, "_")}.db`);
-  const proc = s.spawn(
-    "central",
-    [String(port), s.bootstrap, db, "--http", String(http), "--token", OPERATOR_TOKEN],
-    name,
-  );
-  return { proc, port, http, db, api: centralApi(`http://127.0.0.1:${http}`) };
-}
-
-/** Starts an engine and a monitor that knows every Central in `centrals`, in this order. */
-async function cp(s: Scenario, id: string, centrals: Central[]): Promise<Proc[]> {
-  const enginePort = freePort();
-  const engine = await s.engine(enginePort, ["--duration", "3"], `engine ${id}`);
-  const list = centrals.map((c) => `127.0.0.1:${c.port}`).join(",");
-  return [engine, s.spawn("monitor", [`127.0.0.1:${enginePort}`, list, id], `monitor ${id}`)];
-}
-
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { api, E2E, query, type Scenario, ticketOf, withScenario } from "./harness.ts";
+import { type Central, cpKnowing, listening, startCentral } from "./centrals.ts";
 
 const linkedTo = (c: Central) => new RegExp(`linked to Central at 127\\.0\\.0\\.1:${c.port}`);
 const NETWORK_STANDBY = /standby: another Central serves this network \(topic prefix "t\w+_"/;
@@ -70,9 +22,9 @@ const sessionsIn = (db: string) =>
 
 /** A on one database, then B on another, same broker and prefix: B waits as the standby. */
 async function pair(s: Scenario): Promise<{ a: Central; b: Central }> {
-  const a = startCentral(s, "central A");
+  const a = startCentral(s, join(s.dir, "central_A.db"), "central A");
   await a.proc.waitFor(/listening for monitors on port/);
-  const b = startCentral(s, "central B");
+  const b = startCentral(s, join(s.dir, "central_B.db"), "central B");
   await b.proc.waitFor(NETWORK_STANDBY, 15_000);
   return { a, b };
 }
@@ -83,8 +35,8 @@ Deno.test(
   () =>
     withScenario(async (s) => {
       const { a, b } = await pair(s);
-      const cps = await Promise.all(["CP-01", "CP-02"].map((id) => cp(s, id, [a, b])));
-      const monitors = cps.map(([, m]) => m);
+      const cps = await Promise.all(["CP-01", "CP-02"].map((id) => cpKnowing(s, id, [a, b])));
+      const monitors = cps.map((c) => c.monitor);
       for (const m of monitors) await m.waitFor(linkedTo(a));
       await a.api.waitState("CP-01", "ACTIVADO");
       await a.api.waitState("CP-02", "ACTIVADO");
@@ -135,7 +87,7 @@ Deno.test(
   () =>
     withScenario(async (s) => {
       const { a, b } = await pair(s);
-      const [engine, monitor] = await cp(s, "CP-01", [a, b]);
+      const { engine, monitor } = await cpKnowing(s, "CP-01", [a, b]);
       await monitor.waitFor(linkedTo(a));
       await a.api.waitState("CP-01", "ACTIVADO");
 

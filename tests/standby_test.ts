@@ -5,55 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  api,
-  centralApi,
-  E2E,
-  freePort,
-  OPERATOR_TOKEN,
-  type Proc,
-  query,
-  type Scenario,
-  ticketOf,
-  withScenario,
-} from "./harness.ts";
-
-/** One Central's ports and API. */
-interface Central {
-  proc: Proc;
-  port: number;
-  http: number;
-  api: ReturnType<typeof centralApi>;
-}
-
-function startCentral(s: Scenario, db: string, name: string): Central {
-  const port = freePort();
-  const http = freePort();
-  const proc = s.spawn(
-    "central",
-    [String(port), s.bootstrap, db, "--http", String(http), "--token", OPERATOR_TOKEN],
-    name,
-  );
-  return { proc, port, http, api: centralApi(`http://127.0.0.1:${http}`) };
-}
-
-/** Starts an engine and a monitor that knows every Central in `centrals`, in this order. */
-async function cp(s: Scenario, id: string, centrals: Central[]): Promise<Proc> {
-  const enginePort = freePort();
-  await s.engine(enginePort, ["--duration", "3"], `engine ${id}`);
-  const list = centrals.map((c) => `127.0.0.1:${c.port}`).join(",");
-  return s.spawn("monitor", [`127.0.0.1:${enginePort}`, list, id], `monitor ${id}`);
-}
-
-/** Whether something accepts TCP connections on loopback `port`. */
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { api, E2E, query, type Scenario, ticketOf, withScenario } from "./harness.ts";
+import { type Central, cpKnowing, listening, startCentral } from "./centrals.ts";
 
 /** Central's decisions and CP states, as its log shows them. */
 const DECISION = /STATE |authorized:|denied:|session_ended:|registered:|reconnected:/;
@@ -77,7 +30,9 @@ Deno.test(
   () =>
     withScenario(async (s) => {
       const { a, b, db } = await pair(s);
-      const monitors = await Promise.all(["CP-01", "CP-02"].map((id) => cp(s, id, [a, b])));
+      const monitors = await Promise.all(
+        ["CP-01", "CP-02"].map(async (id) => (await cpKnowing(s, id, [a, b])).monitor),
+      );
       for (const m of monitors) {
         await m.waitFor(new RegExp(`linked to Central at 127\\.0\\.0\\.1:${a.port}`));
       }
@@ -137,7 +92,7 @@ Deno.test(
   () =>
     withScenario(async (s) => {
       const { a, b, db } = await pair(s);
-      const monitor = await cp(s, "CP-01", [a, b]);
+      const { monitor } = await cpKnowing(s, "CP-01", [a, b]);
       await monitor.waitFor(new RegExp(`linked to Central at 127\\.0\\.0\\.1:${a.port}`));
       await a.api.waitState("CP-01", "ACTIVADO");
 
@@ -180,7 +135,7 @@ Deno.test(
   () =>
     withScenario(async (s) => {
       const { a, b } = await pair(s);
-      const monitor = await cp(s, "CP-01", [a, b]);
+      const { monitor } = await cpKnowing(s, "CP-01", [a, b]);
       await monitor.waitFor(new RegExp(`linked to Central at 127\\.0\\.0\\.1:${a.port}`));
       const mark = monitor.mark();
       assert.equal((await a.proc.stop()).code, 0);
