@@ -250,14 +250,16 @@ Deno.test(
   E2E,
   () =>
     withScenario(async (s) => {
-      const net = await s.network(["CP-01"], { engineArgs: ["--duration", "8"] });
+      // The supply outlasts Central's restart (its lease and network claim take a few seconds
+      // under load), so the restarted Central sees it running.
+      const net = await s.network(["CP-01"], { engineArgs: ["--duration", "20"] });
       const driver = await s.driver("D1", ["CP-01"]);
       await driver.waitFor(/^CHARGING CP-01/);
       net.central.signal("SIGKILL");
       await net.central.exit();
       const central = await s.central(net.centralPort, net.db, ["--http", String(net.httpPort)]);
       await central.waitFor(/STATE CP-01 SUMINISTRANDO\s+driver D1/);
-      const ticket = ticketOf(await driver.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/, 20_000));
+      const ticket = ticketOf(await driver.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/, 40_000));
       assert.equal((await driver.exit()).code, 0);
       await central.waitFor(/STATE CP-01 ACTIVADO/);
       const rows = query(net.db, (db) => db.prepare("SELECT * FROM sessions").all()) as Row[];
