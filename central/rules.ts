@@ -31,8 +31,8 @@ import { amountFor, formatEur, formatKwh, roundKwh } from "../shared/protocol/mo
 /** What the panel shows for a CP. */
 export type CpState = "ACTIVADO" | "PARADO" | "SUMINISTRANDO" | "AVERIADO" | "DESCONECTADO";
 
-/** A session between authorization and its end. */
-export interface RunningSession {
+/** What an authorization fixed about a session, and its figures so far. */
+export interface SessionTerms {
   session_id: string;
   request_id: string;
   cp_id: string;
@@ -41,6 +41,10 @@ export interface RunningSession {
   started_at: number;
   consumo_kwh: number;
   importe_eur: number;
+}
+
+/** A session between authorization and its end. */
+export interface RunningSession extends SessionTerms {
   /** Sequence number of the last telemetry applied (-1: none yet). */
   last_seq: number;
   /** When telemetry (or the authorization) last proved the supply alive. */
@@ -51,16 +55,8 @@ export interface RunningSession {
  * A session Central closed without the engine's word (watchdog, cancel, PARAR, AVERIA): its
  * figures are Central's last knowledge, provisional until the engine's own end settles it.
  */
-export interface UnsettledSession {
-  session_id: string;
-  request_id: string;
-  cp_id: string;
-  driver_id: string;
-  price_eur_kwh: number;
-  started_at: number;
-  /** Central's last figures, on the provisional ticket. */
-  consumo_kwh: number;
-  importe_eur: number;
+export interface UnsettledSession extends SessionTerms {
+  /** Central's last figures (consumo_kwh, importe_eur) are those of the provisional ticket. */
   /** Why Central closed it; STOP_SUPPLY is sent again with it. */
   reason: EndReason;
   ended_at: number;
