@@ -7,6 +7,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
+import type { OffsetsCommitter } from "../shared/kafka/consumer.ts";
 import type { Topics } from "../shared/kafka/topics.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import type { CentralDb } from "./db.ts";
@@ -66,19 +67,19 @@ export class CentralApp {
 
   /**
    * Connects to Kafka: the outbox starts sending, the intake consuming (`groupId`: its base).
-   * `producer`: the outbox's, connected (the network claim's transactional one); by default
-   * a plain producer of its own.
+   * `producer`: the outbox's, connected (the network claim's transactional one, which then
+   * commits the intake's offsets too); by default a plain producer of its own.
    */
   async startKafka(
     kafka: Kafka,
-    producer?: RawProducer,
+    producer?: RawProducer & Partial<OffsetsCommitter>,
     groupId?: string,
   ): Promise<void> {
     if (!producer) {
       this.#ownProducer = producer = new JsonProducer(kafka);
       await this.#ownProducer.connect();
     }
-    await this.intake.start(kafka, groupId);
+    await this.intake.start(kafka, groupId, producer.commitOffsets?.bind(producer));
     this.metrics.startLoopProbe();
     this.outbox.start(producer);
   }

@@ -2,18 +2,22 @@
  * One active Central per network (its topic prefix), whatever database each Central uses: the
  * database lease (central/lease.ts) cannot see a Central on another database, Kafka can.
  *
- * Safety is Kafka's producer fencing, not timing: the serving Central sends everything —
- * its orders, tickets and acknowledgements (the outbox) and its heartbeat — in transactions of
- * one transactional id per network ({@link networkClaimNames}). A Central that takes over
- * first takes that id (InitProducerId): the broker raises the epoch, aborts the old holder's
- * open transaction, and refuses every later send or commit of the old holder. Engines and
- * drivers read committed (kafkajs' default), so nothing the old holder writes afterwards
- * reaches them; its next heartbeat (every second) or send fails, and it exits 3. Whatever the
- * timing, the writes of the two are never interleaved: each of the old holder's transactions
- * commits before the takeover or not at all.
+ * Safety is Kafka's producer fencing, not timing: the serving Central writes everything —
+ * its orders, tickets and acknowledgements (the outbox), its consumers' offsets and its
+ * heartbeat — in transactions of a ring of transactional ids per network
+ * ({@link networkClaimNames}, TransactionalProducer). A Central that takes over first takes
+ * those ids (InitProducerId): the broker raises their epochs, aborts the old holder's open
+ * transaction, and refuses every later produce, offset commit or commit of the old holder.
+ * So nothing the old holder writes after the takeover is in the log at all; what it wrote
+ * before is, and engines and drivers (which read uncommitted records) may have acted on it,
+ * as they would on anything written before the takeover. Its next heartbeat (every second) or
+ * send fails, and it exits 3. Whatever the timing, the writes of the two are never
+ * interleaved: in every partition, all of the old holder's records come before the new one's.
+ * Offsets committed in an aborted transaction never take effect: what the old holder read
+ * and never answered is read again by the new one.
  *
- * Liveness is the heartbeat: the holder commits a record to the one-partition claim topic
- * every {@link CLAIM_RENEW_MS}. Another Central watches the topic's end offset: while it moves,
+ * Liveness is the heartbeat: the holder writes a record to the one-partition claim topic
+ * every {@link CLAIM_RENEW_MS}, and commits the transaction it ends. Another Central watches the topic's end offset: while it moves,
  * the network is served and this one is the standby; once it has stood still for
  * {@link CLAIM_TIMEOUT_MS} of polls that reached the broker, or the topic is empty (never used,
  * or released by a clean stop), it takes over. Timing only decides when, never whether two
@@ -201,9 +205,11 @@ export class NetworkClaim {
     }
   }
 
+  /** Writes a heartbeat and commits the transaction it ends (the outbox's sends since the last). */
   async #beat(): Promise<void> {
     const value = JSON.stringify({ holder: this.holder, at: new Date().toISOString() });
     const [sent] = await this.producer.sendRaw(this.names.topic, [{ key: "claim", value }]);
+    await this.producer.commit();
     // The record, then its transaction's commit marker.
     if (sent?.baseOffset !== undefined) this.#end = Number(sent.baseOffset) + 2;
   }
@@ -260,6 +266,8 @@ export class NetworkClaim {
     await this.#beating;
     const end = this.#end;
     try {
+      // The consumers' last offsets are in the open transaction.
+      if (!this.#lost) await this.producer.commit().catch(() => {});
       if (!this.#lost && end !== undefined) {
         await this.#admin.deleteTopicRecords({
           topic: this.names.topic,

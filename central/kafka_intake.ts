@@ -10,6 +10,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import {
   type Consumed,
   type KafkaRecord,
+  type OffsetsCommitter,
   type RunningConsumer,
   startConsumer,
 } from "../shared/kafka/consumer.ts";
@@ -52,9 +53,14 @@ export class KafkaIntake {
 
   /**
    * Joins the consumer groups (`<groupId>-requests`, `<groupId>-telemetry`) and starts the
-   * watchdog; resolves once both consumers fetch.
+   * watchdog; resolves once both consumers fetch. `commitOffsets`: how the groups' offsets are
+   * committed (by the fenced producer when Central holds the network claim).
    */
-  async start(kafka: Kafka, groupId = "ev-central"): Promise<void> {
+  async start(
+    kafka: Kafka,
+    groupId = "ev-central",
+    commitOffsets?: OffsetsCommitter["commitOffsets"],
+  ): Promise<void> {
     const { requests, telemetry } = this.topics;
     const onBatch = (batch: Consumed<RequestsMessage | TelemetryMessage>[]) => this.#onBatch(batch);
     const common = {
@@ -64,6 +70,7 @@ export class KafkaIntake {
       fromBeginning: true,
       // Committed once a second, not per batch (as many broker writes as requests).
       commitPeriodically: true,
+      commitOffsets,
       onBatch,
       onInvalid: (r: KafkaRecord, error: string) => {
         this.metrics.counts.invalid++;

@@ -48,6 +48,7 @@ async function readTelemetry(s: Scenario): Promise<{ ends: SupplyEnd[]; stop(): 
     sessionTimeout: 6000,
     heartbeatInterval: 500,
     maxWaitTimeInMs: 100,
+    readUncommitted: true, // as every reader of what Central writes (startConsumer)
   });
   const ends: SupplyEnd[] = [];
   await consumer.connect();

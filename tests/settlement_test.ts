@@ -38,6 +38,7 @@ async function watch(s: Scenario, topic: "telemetry_topic" | "control_topic") {
     sessionTimeout: 6000,
     heartbeatInterval: 500,
     maxWaitTimeInMs: 100,
+    readUncommitted: true, // as every reader of what Central writes (startConsumer)
   });
   const seen: Record<string, unknown>[] = [];
   await consumer.connect();

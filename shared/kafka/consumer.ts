@@ -37,6 +37,12 @@ export interface Consumed<T> extends KafkaRecord {
 }
 
 /** Options for {@link startConsumer}. */
+/** Commits a consumer group's offsets on its behalf (e.g. in a producer's transaction). */
+export interface OffsetsCommitter {
+  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+}
+
+/** What {@link startConsumer} runs. */
 export interface ConsumerOptions<T> {
   kafka: Kafka;
   groupId: string;
@@ -57,6 +63,11 @@ export interface ConsumerOptions<T> {
   onBatch: (messages: Consumed<T>[]) => Promise<void> | void;
   /** Runs before offsets are committed: what must be stored before Kafka forgets records. */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Commits the group's offsets instead of the group member: Central's go through its fenced
+   * producer (in a transaction), so that a Central that lost the network cannot move them.
+   */
+  commitOffsets?: OffsetsCommitter["commitOffsets"];
   /**
    * Commit only every COMMIT_EVERY_MS instead of right after each batch: for a consumer
    * whose `beforeCommit` is worth doing once for many batches.
@@ -147,7 +158,8 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     let done = false;
     committing = (async () => {
       await opts.beforeCommit?.();
-      await consumer.commitOffsets([...offsets.values()]);
+      const list = [...offsets.values()];
+      await (opts.commitOffsets?.(opts.groupId, list) ?? consumer.commitOffsets(list));
       done = true;
     })()
       .catch((e) => {
@@ -165,6 +177,9 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
   const launch = async (): Promise<{ consumer: Consumer; ready: Promise<void> }> => {
     const consumer = opts.kafka.consumer({
       groupId: opts.groupId,
+      // Central writes in transactions only so that Kafka fences a Central that lost the
+      // network (TransactionalProducer): its records count once acknowledged, not a commit later.
+      readUncommitted: true,
       sessionTimeout: 6000,
       rebalanceTimeout: 6000,
       heartbeatInterval: 500,

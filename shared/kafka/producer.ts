@@ -9,6 +9,7 @@ import {
   Partitioners,
   type Producer,
   type RecordMetadata,
+  type TopicPartitionOffset,
   type Transaction,
 } from "kafkajs";
 import { errorText } from "../process/log.ts";
@@ -48,6 +49,12 @@ export class JsonProducer {
   }
 }
 
+/** Offsets waiting for the next commit, and the callers waiting for it. */
+interface PendingOffsets {
+  offsets: Map<string, TopicPartitionOffset>;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
 /** Thrown once another producer took the transactional id: nothing this one sends counts. */
 export class ProducerFenced extends Error {
   override name = "ProducerFenced";
@@ -81,96 +88,209 @@ export function isFenced(e: unknown): boolean {
 }
 
 /**
- * A producer whose every send is a Kafka transaction of one transactional id: when another
- * producer takes the id ({@link fence}), Kafka raises the epoch and this one's next send or
- * commit fails, so a process that lost its claim cannot write anything readers act on
- * (kafkajs consumers read committed by default). Sends run one at a time.
+ * How many transactional ids a {@link TransactionalProducer} takes turns with. A transaction
+ * begun on an id right after its commit is refused (CONCURRENT_TRANSACTIONS) until the broker
+ * has written that commit's markers, and kafkajs retries after a pause that the next send would
+ * wait out: the next transaction goes on the other id.
+ */
+export const TRANSACTION_RING = 2;
+
+/**
+ * A producer that Kafka fences: its records go into transactions of a ring of transactional
+ * ids, taken together ({@link fence}). Once another producer has taken the ids, Kafka has
+ * raised each one's epoch, and the broker refuses every later produce, offset commit and
+ * commit of this one: a process that lost its claim cannot write anything after the takeover.
  *
- * A failed send leaves its transaction open and the next send goes into it: aborting a
- * transaction whose produce may have reached the broker would let Kafka's duplicate check
- * match the resent batch (same sequence numbers) against the aborted one, and drop it. So
- * a caller must send exactly the same messages again after a failure (the outbox does).
+ * The transactions are there for that check at produce time, not to hide records until they
+ * commit: the readers of what Central writes read uncommitted records (startConsumer), so a
+ * record counts from the moment every replica has it, as with a plain producer, and costs the
+ * broker one produce. {@link commit} ends the open transaction (the claim's heartbeat does,
+ * every second) and the next one begins on the ring's next id; a transaction that a takeover
+ * aborts loses nothing its readers saw, and is as much before the takeover as they are.
+ *
+ * Sends run one at a time, in order: each is acknowledged before the next is produced. A
+ * commit takes nothing from them: it moves the sends on to the ring's next id, then ends the
+ * previous transaction (its consumers' offsets first) beside them. A send that failed may have
+ * reached the log (its answer lost) and is sent again by the caller: readers drop the copy by
+ * message id.
  */
 export class TransactionalProducer {
-  #producer: Producer;
-  #txn?: Transaction;
+  readonly #slots: { producer: Producer; txn?: Transaction }[];
+  /** The slot of the open (or next) transaction: it moves on at each commit. */
+  #next = 0;
+  /** Sends (and the switch to the next id), one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Commits, one at a time: a slot is begun again only after its commit ended. */
+  #commits: Promise<unknown> = Promise.resolve();
+  /** Offsets to commit in the next commit, per consumer group, with who waits for them. */
+  #offsets = new Map<string, PendingOffsets>();
   #wedged = false;
 
-  constructor(readonly kafka: Kafka, readonly transactionalId: string) {
-    this.#producer = this.#build();
+  /** `ring`: how many ids, `transactionalId` and then `transactionalId.1`, `.2`, … */
+  constructor(
+    readonly kafka: Kafka,
+    readonly transactionalId: string,
+    readonly ring = TRANSACTION_RING,
+  ) {
+    this.#slots = this.ids().map((id) => ({ producer: this.#build(id) }));
   }
 
-  #build(): Producer {
+  /** The ring's transactional ids. */
+  ids(): string[] {
+    return Array.from(
+      { length: this.ring },
+      (_, i) => i === 0 ? this.transactionalId : `${this.transactionalId}.${i}`,
+    );
+  }
+
+  #build(transactionalId: string): Producer {
     return this.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
-      transactionalId: this.transactionalId,
+      transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
-      // A transaction begun right after a commit is refused (CONCURRENT_TRANSACTIONS) until
-      // the broker wrote the commit's markers, a few ms: kafkajs' default first pause of
-      // 300 ms would be paid by every other send.
+      // CONCURRENT_TRANSACTIONS (see TRANSACTION_RING) lasts a few ms: kafkajs' default first
+      // pause is 300 ms.
       retry: { initialRetryTime: 10, retries: 8, maxRetryTime: 2000 },
-      // A frozen or cut-off holder's open transaction blocks readers until it ends: a
-      // takeover aborts it at once; without one, the broker does after this long.
+      // A frozen or cut-off holder's open transaction holds back the offsets committed in it
+      // until it ends: a takeover aborts it at once; without one, the broker does after this.
       transactionTimeout: 60_000,
     });
   }
 
-  connect(): Promise<void> {
-    return this.#producer.connect();
-  }
-
-  /** Takes the transactional id now: every earlier producer with it is fenced from here on. */
-  fence(): Promise<void> {
-    return this.#serial(async () => {
-      const txn = await this.#producer.transaction(); // InitProducerId, the first time
-      await txn.abort(); // nothing in it: no request
-    });
+  async connect(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.producer.connect()));
   }
 
   /**
-   * After {@link ProducerWedged}: a new kafkajs producer that takes the id again. Only for
-   * a caller that knows no other process took the id meanwhile (it would be fenced).
+   * Takes every id of the ring now: every earlier producer with them is fenced from here on.
+   * Until it resolves an earlier holder may still write with an id not taken yet; the
+   * takeover is complete, and this producer's first send comes, only after all are.
+   */
+  fence(): Promise<void> {
+    return this.#serial(() => this.#takeAll());
+  }
+
+  async #takeAll(): Promise<void> {
+    for (const slot of this.#slots) {
+      const txn = await slot.producer.transaction(); // InitProducerId, the first time
+      await txn.abort(); // nothing in it: no request
+    }
+  }
+
+  /**
+   * After {@link ProducerWedged}: new kafkajs producers that take the ids again. Only for a
+   * caller that knows no other process took them meanwhile (it would be fenced).
    */
   renew(): Promise<void> {
     return this.#serial(async () => {
-      await this.#producer.disconnect().catch(() => {});
-      this.#producer = this.#build();
-      this.#txn = undefined;
-      await this.#producer.connect();
-      const txn = await this.#producer.transaction();
-      await txn.abort();
+      await Promise.all(this.#slots.map((s) => s.producer.disconnect().catch(() => {})));
+      this.ids().forEach((id, i) => this.#slots[i] = { producer: this.#build(id) });
+      this.#next = 0;
+      await this.connect();
+      await this.#takeAll();
       this.#wedged = false;
     });
   }
 
-  /** Sends JSON texts in one transaction; resolves once it is committed. */
+  /** Sends JSON texts; resolves once every replica has them (fenced, see the class). */
   sendRaw(
     topic: string,
     messages: { key: string; value: string }[],
   ): Promise<RecordMetadata[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    return this.#serial(async () => {
-      if (this.#wedged) throw new ProducerWedged("the last commit's outcome was lost");
+    return this.#inTransaction((txn) => txn.send({ topic, acks: -1, messages }));
+  }
+
+  /**
+   * Commits a consumer group's offsets in a {@link commit} begun now (or in the one that
+   * follows the commit under way): resolves once it ends. They never take effect when a
+   * takeover fenced this producer, so what a Central read after losing the network is read
+   * again by the one that took it over.
+   */
+  commitOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    const pending = this.#offsets.get(groupId) ??
+      { offsets: new Map<string, TopicPartitionOffset>(), waiters: [] };
+    this.#offsets.set(groupId, pending);
+    for (const o of offsets) pending.offsets.set(`${o.topic}/${o.partition}`, o);
+    const done = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
+    this.commit().catch(() => {/* told through `done` */});
+    return done;
+  }
+
+  /**
+   * Ends the open transaction, with the offsets given since the last commit, and moves the
+   * sends on to the ring's next id (at once: they do not wait for this commit). A commit whose
+   * outcome was lost wedges the producer ({@link ProducerWedged}).
+   */
+  commit(): Promise<void> {
+    const run = this.#commits.then(() => this.#commitNow());
+    this.#commits = run.catch(() => {});
+    return run;
+  }
+
+  async #commitNow(): Promise<void> {
+    const offsets = this.#offsets;
+    this.#offsets = new Map();
+    const waiters = [...offsets.values()].flatMap((p) => p.waiters);
+    try {
+      // After the send under way, if any: its records come before every later one's.
+      const slot = await this.#serial(() => {
+        this.#checkWedged();
+        const slot = this.#slots[this.#next];
+        this.#next = (this.#next + 1) % this.#slots.length;
+        return Promise.resolve(slot);
+      });
       try {
-        this.#txn ??= await this.#producer.transaction();
-        const sent = await this.#txn.send({ topic, acks: -1, messages });
-        const txn = this.#txn;
-        this.#txn = undefined;
-        try {
-          await txn.commit();
-        } catch (e) {
-          if (!isFenced(e)) this.#wedged = true;
-          throw e;
+        if (offsets.size > 0) slot.txn ??= await slot.producer.transaction();
+        for (const [groupId, pending] of offsets) {
+          const topics = [...Map.groupBy(pending.offsets.values(), (o) => o.topic)].map((
+            [topic, list],
+          ) => ({
+            topic,
+            partitions: list.map(({ partition, offset }) => ({ partition, offset })),
+          }));
+          await slot.txn!.sendOffsets({ consumerGroupId: groupId, topics });
         }
-        return sent;
+      } catch (e) {
+        if (isFenced(e)) throw new ProducerFenced(errorText(e));
+        throw e; // the transaction stays open: its records are committed next time round
+      }
+      const txn = slot.txn;
+      slot.txn = undefined;
+      try {
+        await txn?.commit();
+      } catch (e) {
+        if (isFenced(e)) throw new ProducerFenced(errorText(e));
+        this.#wedged = true;
+        throw e;
+      }
+      for (const w of waiters) w.resolve();
+    } catch (e) {
+      for (const w of waiters) w.reject(e);
+      throw e;
+    }
+  }
+
+  /** Runs `fill` in the open transaction, beginning one if there is none. */
+  #inTransaction<T>(fill: (txn: Transaction) => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      this.#checkWedged();
+      const slot = this.#slots[this.#next];
+      try {
+        slot.txn ??= await slot.producer.transaction();
+        return await fill(slot.txn);
       } catch (e) {
         if (isFenced(e)) throw new ProducerFenced(errorText(e));
         throw e;
       }
     });
+  }
+
+  #checkWedged(): void {
+    if (this.#wedged) throw new ProducerWedged("the last commit's outcome was lost");
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
@@ -180,6 +300,8 @@ export class TransactionalProducer {
   }
 
   disconnect(): Promise<void> {
-    return this.#serial(() => this.#producer.disconnect());
+    return this.#serial(async () => {
+      await Promise.all(this.#slots.map((s) => s.producer.disconnect()));
+    });
   }
 }
