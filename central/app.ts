@@ -14,8 +14,12 @@ import type { CentralDb } from "./db.ts";
 import { EffectRunner } from "./effect_runner.ts";
 import { KafkaIntake } from "./kafka_intake.ts";
 import { Metrics } from "./metrics.ts";
-import { enrol, type MonitorDeps, monitorHandlers } from "./monitor_handlers.ts";
-import type { MonitorHandlers } from "./monitor_server.ts";
+import {
+  type CentralMonitorHandlers,
+  enrol,
+  type MonitorDeps,
+  monitorHandlers,
+} from "./monitor_handlers.ts";
 import { OutboxSender, type RawProducer } from "./outbox.ts";
 import {
   ChargingNetwork,
@@ -85,7 +89,7 @@ export class CentralApp {
   }
 
   /** Handlers for the monitor server; `requireSecret` turns CP authentication on. */
-  monitorHandlers(requireSecret = false): MonitorHandlers {
+  monitorHandlers(requireSecret = false): CentralMonitorHandlers {
     return monitorHandlers(this.#monitors, requireSecret);
   }
 

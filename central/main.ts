@@ -270,7 +270,12 @@ function reachAt({ host, port }: HostPort): string {
 let server: FramedServer | undefined;
 try {
   const files = openFilesLimit();
-  server = startMonitorServer(config.listen, config.port, app.monitorHandlers(config.auth), {
+  const handlers = app.monitorHandlers(config.auth);
+  onShutdown("secret checks", () => handlers.close());
+  // Refused registrations are recorded per source and minute: the counts when each minute ends.
+  const refusals = setInterval(() => handlers.flushRefusals(), 5000);
+  onShutdown("refusal records", () => clearInterval(refusals));
+  server = startMonitorServer(config.listen, config.port, handlers, {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
     maxLinks: files === undefined ? undefined : Math.max(1, files - FILES_KEPT_FREE),

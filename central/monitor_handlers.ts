@@ -11,8 +11,10 @@ import { heartbeatInterval, type LocalCommand } from "../shared/protocol/message
 import type { CentralDb } from "./db.ts";
 import type { EffectRunner } from "./effect_runner.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
+import { RegistrationGuard, sourceOf } from "./registration_guard.ts";
 import { type ChargingNetwork, type CommandOrigin, shownState } from "./rules.ts";
-import { hashSecret, verifySecret } from "./secrets.ts";
+import { SecretVerifier } from "./secret_verifier.ts";
+import { hashSecret } from "./secrets.ts";
 
 const log = logger("central");
 
@@ -36,40 +38,73 @@ export async function enrol(deps: MonitorDeps, cpId: string, secret: string): Pr
   deps.runner.apply(deps.rules.enrol(cpId, hash, now), now);
 }
 
+/** The answer to a monitor while the secret checks' queue is full: not the monitor's fault. */
+export const BUSY = "Central is busy checking secrets; try again";
+
 // With authentication on, a monitor must name an enrolled CP and present its secret.
 async function refusal(
   deps: MonitorDeps,
+  verifier: SecretVerifier,
   cpId: string,
   secret: string | undefined,
 ): Promise<string | undefined> {
   const hash = deps.secrets.secretHash(cpId);
   if (!hash) return `CP ${cpId} is not enrolled`;
-  if (secret === undefined || !(await verifySecret(secret, hash))) {
-    return `wrong secret for CP ${cpId}`;
-  }
-  return undefined;
+  if (secret === undefined) return `wrong secret for CP ${cpId}`;
+  const check = verifier.verify(secret, hash);
+  if (check === undefined) return BUSY;
+  return (await check) ? undefined : `wrong secret for CP ${cpId}`;
 }
 
-/** Handlers for the monitor server; `requireSecret` turns CP authentication on. */
-export function monitorHandlers(deps: MonitorDeps, requireSecret = false): MonitorHandlers {
+/** The monitor server's handlers, and what main.ts runs beside them. */
+export interface CentralMonitorHandlers extends MonitorHandlers {
+  /** Records the counts of refusal windows that ended (call it every few seconds). */
+  flushRefusals(): void;
+  /** Stops the secret checks' worker. */
+  close(): void;
+}
+
+/**
+ * Handlers for the monitor server; `requireSecret` turns CP authentication on. `guard` limits
+ * unregistered links and failed attempts per source, and records refusals in bounded form;
+ * secrets are checked off the event loop.
+ */
+export function monitorHandlers(
+  deps: MonitorDeps,
+  requireSecret = false,
+  guard = new RegistrationGuard(),
+): CentralMonitorHandlers {
   const { rules, runner } = deps;
+  const verifier = new SecretVerifier();
+  const record = (records: { detail: string; cpId?: string }[], now: number) => {
+    for (const r of records) runner.apply(rules.refuse(r.cpId ?? "", r.detail, now), now);
+  };
+  const refuse = (peer: string, cpId: string, reason: string) => {
+    const now = Date.now();
+    if (reason !== BUSY) record(guard.failed(sourceOf(peer), now, reason, cpId), now);
+    log.debug(`registration of ${cpId} from ${peer} refused: ${reason}`);
+    return { ok: false as const, reason };
+  };
   return {
+    admit: (peer) => guard.admit(sourceOf(peer)),
+    settled: (peer) => guard.settled(sourceOf(peer)),
     register: async (reg, peer) => {
       log.debug(`registration of ${reg.cp_id} from ${peer}`);
+      const locked = guard.locked(sourceOf(peer), Date.now());
+      if (locked) return refuse(peer, reg.cp_id, locked);
       if (requireSecret) {
-        const reason = await refusal(deps, reg.cp_id, reg.secret);
-        if (reason) {
-          runner.apply(rules.refuse(reg.cp_id, `${reason} (from ${peer})`, Date.now()));
-          return { ok: false, reason };
-        }
+        const reason = await refusal(deps, verifier, reg.cp_id, reg.secret);
+        if (reason) return refuse(peer, reg.cp_id, reason);
       }
       const now = Date.now();
       const result = rules.register(reg, now);
-      runner.apply(result.effects, now);
       if (!result.ok) {
+        // The rules' own event is replaced by the guard's bounded record.
+        runner.apply(result.effects.filter((e) => e.kind !== "event"), now);
         log.warn(`registration from ${peer} refused: ${result.reason}`);
-        return result;
+        return refuse(peer, reg.cp_id, result.reason);
       }
+      runner.apply(result.effects, now);
       const state = shownState(result.cp);
       const message = result.known
         ? `Welcome back, ${reg.cp_id}. You are ${state}.`
@@ -79,6 +114,11 @@ export function monitorHandlers(deps: MonitorDeps, requireSecret = false): Monit
         welcome: { type: "WELCOME", cp_id: reg.cp_id, known: result.known, state, message },
       };
     },
+    flushRefusals: () => {
+      const now = Date.now();
+      record(guard.expire(now), now);
+    },
+    close: () => verifier.close(),
     health: (cpId, health) => runner.apply(rules.reportHealth(cpId, health, Date.now())),
     down: (cpId, why) => runner.apply(rules.linkDown(cpId, Date.now(), why)),
     heartbeatMs: () => heartbeatInterval(rules.size),

@@ -67,13 +67,40 @@ Deno.test("monitors with authentication: enrolled CP and right secret only; refu
   const h = monitorHandlers(deps, true);
   await enrol(deps, "CP-02", "s3cret");
   assert.ok(stored.includes("enrol"), "the hash is stored through an effect");
-  const unknown = await h.register(reg("CP-77", "x"), "peer:1");
-  assert.deepEqual(unknown, { ok: false, reason: "CP CP-77 is not enrolled" });
-  const wrong = await h.register(reg("CP-02", "nope"), "peer:2");
-  assert.deepEqual(wrong, { ok: false, reason: "wrong secret for CP CP-02" });
-  assert.equal(stored.filter((s) => s === "event register_refused").length, 2);
-  const right = await h.register(reg("CP-02", "s3cret"), "peer:3");
-  assert.ok(right.ok);
+  try {
+    const unknown = await h.register(reg("CP-77", "x"), "10.0.0.1:4001");
+    assert.deepEqual(unknown, { ok: false, reason: "CP CP-77 is not enrolled" });
+    const wrong = await h.register(reg("CP-02", "nope"), "10.0.0.2:4002");
+    assert.deepEqual(wrong, { ok: false, reason: "wrong secret for CP CP-02" });
+    assert.equal(stored.filter((s) => s === "event register_refused").length, 2);
+    const right = await h.register(reg("CP-02", "s3cret"), "10.0.0.3:4003");
+    assert.ok(right.ok);
+  } finally {
+    h.close();
+  }
+});
+
+Deno.test("monitors with authentication: a source that keeps failing is refused unchecked, one row a minute", async () => {
+  const { deps, stored } = desk();
+  const h = monitorHandlers(deps, true);
+  await enrol(deps, "CP-02", "s3cret");
+  try {
+    const reasons: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await h.register(reg("CP-02", `guess-${i}`), `10.0.0.9:${5000 + i}`);
+      if (!answer.ok) reasons.push(answer.reason);
+    }
+    assert.deepEqual(reasons.slice(0, 5), Array(5).fill("wrong secret for CP CP-02"));
+    assert.match(reasons[5], /^too many failed registrations from 10\.0\.0\.9; try again in/);
+    assert.equal(reasons.length, 8);
+    const right = await h.register(reg("CP-02", "s3cret"), "10.0.0.9:5100");
+    assert.equal(right.ok, false, "not even the right secret is checked from a locked source");
+    assert.equal(stored.filter((s) => s === "event register_refused").length, 1);
+    const other = await h.register(reg("CP-02", "s3cret"), "10.0.0.3:4003");
+    assert.ok(other.ok, "another source gets in");
+  } finally {
+    h.close();
+  }
 });
 
 Deno.test("commands typed at a CP: PARAR, ACTIVAR, and a supply of a given length", async () => {

@@ -26,6 +26,13 @@ const log = logger("monitors");
 
 /** What the server asks of Central's core. */
 export interface MonitorHandlers {
+  /**
+   * A link from `peer` opened: whether it may stay until it registers (else it is closed
+   * before anything is read). Each admitted link is {@link settled} once.
+   */
+  admit(peer: string): boolean;
+  /** An admitted link registered, or closed before it did. */
+  settled(peer: string): void;
   /** A monitor wants to register; returns the answer to send it. */
   register(
     reg: Register,
@@ -82,6 +89,13 @@ async function serve(
   options: MonitorServerOptions,
   ioLag: () => number,
 ): Promise<void> {
+  // A stranger's links wait for nothing: beyond its share they are closed unread.
+  if (!handlers.admit(link.peer)) return;
+  let unsettled = true;
+  const settle = () => {
+    if (unsettled) handlers.settled(link.peer);
+    unsettled = false;
+  };
   let cpId: string | undefined;
   let why = "link closed";
   let answeredAt = 0;
@@ -114,6 +128,7 @@ async function serve(
           return;
         }
         cpId = msg.cp_id;
+        settle();
         beatMs = handlers.heartbeatMs();
         arm();
         await link.send({ ...answer.welcome, heartbeat_ms: beatMs });
@@ -148,6 +163,7 @@ async function serve(
     why = `protocol error: ${e.message}`;
     await errors.fatal(e, cpId);
   } finally {
+    settle();
     idle.clear();
     if (cpId) handlers.down(cpId, why);
   }

@@ -36,6 +36,7 @@ for (const target of targets) {
       "compile",
       "--quiet",
       ...p.flags,
+      ...("include" in p ? p.include.flatMap((m) => ["--include", join(ROOT, m)]) : []),
       ...(target ? ["--target", target] : []),
       "--output",
       output,
