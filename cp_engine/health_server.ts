@@ -21,8 +21,11 @@ const IDLE_MS = 10_000;
 export interface HealthHandlers {
   /** The engine's current health; undefined while it is hung (no answer at all). */
   health(): Health | undefined;
-  /** A monitor said which CP this engine belongs to; false refuses a different id. */
-  claim(cpId: string): boolean;
+  /**
+   * A monitor said which CP this engine belongs to, with its pairing proof: why the check is
+   * refused (no valid proof, or another CP than the one served), or undefined.
+   */
+  claim(cpId: string, proof: string | undefined): Promise<string | undefined>;
 }
 
 /** Starts the engine's health server on `hostname:port` (main.ts chooses the address). */
@@ -44,8 +47,9 @@ async function serve(link: FramedConn, handlers: HealthHandlers): Promise<void> 
       await errors.report(error);
     };
     for await (const check of link.messages(parseMonitorToEngine, invalid)) {
-      if (!handlers.claim(check.cp_id)) {
-        await errors.report(`this engine belongs to another CP, not ${check.cp_id}`);
+      const refused = await handlers.claim(check.cp_id, check.pair);
+      if (refused) {
+        await errors.report(refused);
         link.close();
         return;
       }

@@ -5,7 +5,7 @@
  * again until Central acknowledges it, also after a restart.
  *
  * Usage: EV_CP_E <kafka_host:port> [listen_port] [--listen <ip>] [--record <file>]
- *        [--autonomy <s>]
+ *        [--autonomy <s>] [--pair <secret>]
  *
  * @module
  */
@@ -25,6 +25,8 @@ import { startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { parseControlMessage } from "../shared/protocol/messages.ts";
+import { newPairingSecret, pairingKey, validProof } from "../shared/protocol/pairing.ts";
+import { readPairingFile, writePairingFile } from "../shared/process/pairing_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { groupFor, topicNames } from "../shared/kafka/topics.ts";
 import { retry } from "../shared/process/retry.ts";
@@ -84,6 +86,13 @@ const spec = {
       help: "its append-only record of what it delivered " +
         "(default: ev-engine-<listen_port>.jsonl in the working directory)",
     },
+    pair: {
+      type: "string" as const,
+      arg: "<secret>",
+      help: "the pairing secret its monitor must prove it holds (better: EV_PAIR_SECRET); " +
+        "without one the engine keeps its own in ~/.evcharging/pairing/engine-<listen_port>, " +
+        "where a monitor on this PC reads it",
+    },
     autonomy: {
       type: "string" as const,
       arg: "<seconds>",
@@ -106,6 +115,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   powerKw: parseNumber(options.power!, "--power", 0.1, 1000),
   autonomyS: parseNumber(options.autonomy!, "--autonomy", 1, 3600),
   record: options.record,
+  pair: options.pair ?? Deno.env.get("EV_PAIR_SECRET") ?? undefined,
 }));
 const port = config.port;
 const recordPath = config.record ?? `ev-engine-${port}.jsonl`;
@@ -135,20 +145,34 @@ function show(): void {
   status.set(engineStatusText(engine, status.tty, Date.now()));
 }
 
+// Only a monitor that holds the pairing secret may say which CP this engine serves.
+let pairingFile: string | undefined;
+let pairSecret = config.pair;
+if (!pairSecret) {
+  pairSecret = await readPairingFile(port) ?? newPairingSecret();
+  pairingFile = await writePairingFile(port, pairSecret);
+  log.info(`pairing secret in ${pairingFile}: a monitor on this PC reads it`);
+}
+const pairing = await pairingKey(pairSecret);
+const unpaired = (cpId: string) =>
+  `no valid pairing proof for ${cpId}: the monitor must hold this engine's pairing secret ` +
+  (pairingFile ? `(on this PC it reads ${pairingFile}; elsewhere give both --pair)` : "(--pair)");
+
 let server;
 try {
   server = startHealthServer(config.listen, config.port, {
     health: () => engine.health(),
-    claim: (cpId) => {
+    claim: async (cpId, proof) => {
+      if (proof === undefined || !(await validProof(pairing, cpId, proof))) return unpaired(cpId);
       const first = engine.cpId === undefined;
-      const ok = engine.claim(cpId);
-      if (ok) engine.heard("monitor", Date.now());
-      if (first && ok) {
+      if (!engine.claim(cpId)) return `this engine belongs to another CP, not ${cpId}`;
+      engine.heard("monitor", Date.now());
+      if (first) {
         log.info(`serving CP ${cpId}`);
         show();
         void consumeOrders(cpId);
       }
-      return ok;
+      return undefined;
     },
   });
 } catch (e) {

@@ -25,12 +25,19 @@ export class EngineChecker {
   #connecting = false;
   #lastError = "";
   #engineSaid = "";
+  /** The pairing proof sent with each check on the current link. */
+  #proof?: string;
 
+  /**
+   * `proof`: the pairing proof for this CP (shared/protocol/pairing.ts), asked again at each
+   * connection: an engine restarted with another secret is paired again.
+   */
   constructor(
     readonly engine: HostPort,
     readonly cpId: string,
     readonly observe: (health: Health, detail: string) => void,
     readonly intervalMs = 1000,
+    readonly proof: () => Promise<string | undefined> = () => Promise.resolve(undefined),
   ) {}
 
   /** Starts checking. */
@@ -48,7 +55,8 @@ export class EngineChecker {
     }
     const seq = ++this.#seq;
     const link = this.#link;
-    if (!(await link.send({ type: "HEALTH_CHECK", cp_id: this.cpId, seq }))) return;
+    const check = { type: "HEALTH_CHECK", cp_id: this.cpId, seq, pair: this.#proof };
+    if (!(await link.send(check))) return;
     setTimeout(() => {
       if (this.#stopped || link !== this.#link || this.#answered >= seq) return;
       this.observe("KO", `engine did not answer within ${CHECK_TIMEOUT_MS} ms`);
@@ -58,6 +66,7 @@ export class EngineChecker {
   async #connect(): Promise<void> {
     this.#connecting = true;
     try {
+      this.#proof = await this.proof();
       const conn = await Deno.connect({ hostname: this.engine.host, port: this.engine.port });
       if (this.#stopped) {
         conn.close();

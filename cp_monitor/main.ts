@@ -20,6 +20,8 @@ import { hostPortText } from "../shared/net/host_port.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { logger } from "../shared/process/log.ts";
 import type { Health } from "../shared/protocol/messages.ts";
+import { pairingKey, pairingProof } from "../shared/protocol/pairing.ts";
+import { readPairingFile } from "../shared/process/pairing_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { CentralLink } from "./central_link.ts";
@@ -54,6 +56,12 @@ const spec = {
       arg: "<secret>",
       help: "this CP's secret, when Central requires one (better: EV_CP_SECRET)",
     },
+    pair: {
+      type: "string" as const,
+      arg: "<secret>",
+      help: "its engine's pairing secret (better: EV_PAIR_SECRET); without one, read from the " +
+        "engine's file on this PC, ~/.evcharging/pairing/engine-<port>",
+    },
   },
   notes: [
     `Keys: p = PARAR (out of order), a = ACTIVAR, s = SUMINISTRAR ${KEY_SUPPLY_S} s, q = quit.`,
@@ -73,6 +81,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
     location,
     price: parseNumber(options.price!, "--price", 0, 100),
     secret: options.secret ?? Deno.env.get("EV_CP_SECRET") ?? undefined,
+    pair: options.pair ?? Deno.env.get("EV_PAIR_SECRET") ?? undefined,
   };
 });
 
@@ -128,19 +137,31 @@ const link = new CentralLink(
 onShutdown("central link", () => link.stop());
 
 const checked = Promise.withResolvers<void>();
-const checker = new EngineChecker(config.engine, config.cpId, (h, d) => {
-  checked.resolve();
-  lastCheck = new Date().toLocaleTimeString();
-  if (h !== health) {
-    const line = healthChangeLine(health, h, d, link.registered);
-    health = h;
-    detail = d;
-    link.setHealth(h);
-    if (line) log[line.level](line.text);
-  }
-  draw();
-});
+const checker = new EngineChecker(
+  config.engine,
+  config.cpId,
+  (h, d) => {
+    checked.resolve();
+    lastCheck = new Date().toLocaleTimeString();
+    if (h !== health) {
+      const line = healthChangeLine(health, h, d, link.registered);
+      health = h;
+      detail = d;
+      link.setHealth(h);
+      if (line) log[line.level](line.text);
+    }
+    draw();
+  },
+  1000,
+  pairingProofOf,
+);
 onShutdown("engine checker", () => checker.stop());
+
+/** The proof for this CP under the engine's pairing secret: given, or its file on this PC. */
+async function pairingProofOf(): Promise<string | undefined> {
+  const secret = config.pair ?? await readPairingFile(config.engine.port);
+  return secret === undefined ? undefined : pairingProof(await pairingKey(secret), config.cpId);
+}
 
 log.info(
   `CP ${config.cpId}: engine at ${hostPortText(config.engine)}, ` +

@@ -12,7 +12,7 @@ declare -A EV_ENTRY=([EV_Central]=central/main.ts [EV_CP_M]=cp_monitor/main.ts [
 # The flags of scripts/programs.ts (tests/arguments_test.ts checks they agree).
 declare -A EV_FLAGS=(
   [EV_Central]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write --v8-flags=--max-old-space-size=1024,--max-semi-space-size=16"
-  [EV_CP_M]="--allow-net --allow-env"
+  [EV_CP_M]="--allow-net --allow-env --allow-read"
   [EV_CP_E]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write"
   [EV_Driver]="--allow-net --allow-env --allow-sys=hostname,osRelease --allow-read --allow-write"
 )

@@ -12,6 +12,8 @@ export interface Program {
   entry: string;
   /** `deno run` / `deno compile` flags: the permissions it needs, and V8 settings. */
   flags: string[];
+  /** Modules loaded at run time, not imported (workers): `deno compile` must embed them. */
+  include?: string[];
 }
 
 // kafkajs reads a few environment variables and the host name; the DB and requests/tickets
@@ -33,11 +35,14 @@ export const PROGRAMS = {
     binary: "EV_Central",
     entry: "central/main.ts",
     flags: [...KAFKA, "--allow-read", "--allow-write", CENTRAL_HEAP],
+    // The worker that checks CP secrets off the event loop.
+    include: ["central/secret_worker.ts"],
   },
   monitor: {
     binary: "EV_CP_M",
     entry: "cp_monitor/main.ts",
-    flags: ["--allow-net", "--allow-env"],
+    // It reads its engine's pairing file.
+    flags: ["--allow-net", "--allow-env", "--allow-read"],
   },
   // The engine's record of what it delivered is a file.
   engine: {

@@ -14,6 +14,8 @@ import { type Broker, freePort, startBroker } from "../scripts/broker.ts";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
 import { eventually } from "../shared/process/eventually.ts";
 import { parseControlMessage, type Ticket } from "../shared/protocol/messages.ts";
+import { pairingKey, pairingProof } from "../shared/protocol/pairing.ts";
+import { readPairingFile } from "../shared/process/pairing_file.ts";
 
 export { eventually };
 
@@ -214,7 +216,18 @@ export class Scenario {
   readonly env: Record<string, string>;
 
   constructor(readonly bootstrap: string, readonly dir: string) {
-    this.env = { EV_TOPIC_PREFIX: `t${crypto.randomUUID().slice(0, 8)}_` };
+    this.env = {
+      EV_TOPIC_PREFIX: `t${crypto.randomUUID().slice(0, 8)}_`,
+      // Engines leave their pairing secrets here, for their monitors (and the tests) to read.
+      EV_PAIRING_DIR: join(dir, "pairing"),
+    };
+  }
+
+  /** The pairing proof for `cpId` under the secret of this scenario's engine on `enginePort`. */
+  async pairingProof(enginePort: number, cpId: string): Promise<string> {
+    const secret = await readPairingFile(enginePort, this.env.EV_PAIRING_DIR);
+    if (!secret) throw new Error(`no pairing file for the engine on port ${enginePort}`);
+    return pairingProof(await pairingKey(secret), cpId);
   }
 
   /**

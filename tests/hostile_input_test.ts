@@ -118,15 +118,78 @@ Deno.test(
       await wrong.sendFrame({ type: "HEALTH_CHECK", cp_id: 7, seq: 1 });
       await wrong.waitFrame(isError(/field "cp_id"/));
       await wrong.sendFrame({ type: "HEALTH_CHECK", cp_id: "CP-02", seq: 1 });
-      await wrong.waitFrame(isError(/belongs to another CP, not CP-02/));
-      assert.ok(await wrong.closedWithin(2000), "a check for another CP closes the link");
+      await wrong.waitFrame(isError(/no valid pairing proof for CP-02/));
+      assert.ok(await wrong.closedWithin(2000), "an unpaired check closes the link");
+
+      const paired = await RawClient.connect(port);
+      const pair02 = await s.pairingProof(port, "CP-02");
+      await paired.sendFrame({ type: "HEALTH_CHECK", cp_id: "CP-02", seq: 1, pair: pair02 });
+      await paired.waitFrame(isError(/belongs to another CP, not CP-02/));
+      assert.ok(await paired.closedWithin(2000), "a check for another CP closes the link");
 
       const right = await RawClient.connect(port);
-      await right.sendFrame({ type: "HEALTH_CHECK", cp_id: "CP-01", seq: 9 });
+      const pair01 = await s.pairingProof(port, "CP-01");
+      await right.sendFrame({ type: "HEALTH_CHECK", cp_id: "CP-01", seq: 9, pair: pair01 });
       await right.waitFrame((f) => (f as { type: string; seq: number }).type === "HEALTH");
       right.close();
       await net.waitState("CP-01", "ACTIVADO");
       assert.ok(!net.central.output.some((l) => /CP-01 averia/.test(l)), "no false AVERIA");
+    }),
+);
+
+Deno.test(
+  "issue 16, finding 2: one stranger's check cannot make a restarted engine another CP's",
+  E2E,
+  () =>
+    withScenario(async (s) => {
+      const net = await s.network(["CP-01"]);
+      const { enginePort, monitor, engine } = net.cps["CP-01"];
+      await monitor.stop();
+      await engine.stop();
+      await s.engine(enginePort, [], "engine CP-01 again");
+      const stranger = await RawClient.connect(enginePort);
+      await stranger.sendFrame({ type: "HEALTH_CHECK", cp_id: "EVIL-CP", seq: 1 });
+      await stranger.waitFrame(isError(/no valid pairing proof for EVIL-CP/));
+      assert.ok(await stranger.closedWithin(2000));
+      const again = await s.monitor(enginePort, net.centralPort, "CP-01");
+      await net.waitState("CP-01", "ACTIVADO", 15_000);
+      assert.ok(
+        !again.output.some((l) => /belongs to another CP/.test(l)),
+        "the real monitor is not refused",
+      );
+    }),
+);
+
+Deno.test(
+  "issue 16, finding 3: a forged reading with the real ids changes nothing and stales nothing",
+  E2E,
+  () =>
+    withScenario(async (s) => {
+      const net = await s.network(["CP-01"], { engineArgs: ["--duration", "15"] });
+      const driver = await s.driver("D1", ["CP-01"]);
+      await driver.waitFor(/^CHARGING CP-01: 0\.0[2-9]/);
+      const session = query(net.db, (d) => d.prepare("SELECT * FROM sessions").get()) as Row;
+      await s.produceRaw("telemetry_topic", [{
+        key: "CP-01",
+        value: JSON.stringify({
+          type: "TELEMETRY",
+          id: crypto.randomUUID(),
+          ts: Date.now(),
+          cp_id: "CP-01",
+          driver_id: "D1",
+          session_id: session.session_id,
+          consumo_kwh: 1000,
+          importe_eur: 0.5,
+          seq: 9_000_000_000,
+        }),
+      }], "forger");
+      await net.central.waitFor(/telemetry for CP-01 dropped: seq 9000000000/);
+      // The real readings go on being applied, and the charge ends as the engine says.
+      const ticket = await driver.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/, 30_000);
+      const row = query(net.db, (d) => d.prepare("SELECT * FROM sessions").get()) as Row;
+      assert.equal(row.status, "ENDED", ticket);
+      assert.equal(row.end_reason, "COMPLETED");
+      assert.ok((row.consumo_kwh as number) < 1, `${row.consumo_kwh} kWh stored`);
     }),
 );
 

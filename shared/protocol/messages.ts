@@ -429,8 +429,16 @@ export function parseCentralToMonitor(raw: unknown): CentralToMonitor {
 // ---------------------------------------------------------------------------
 // TCP: monitor ↔ engine
 
-const healthCheck = { type: oneOf("HEALTH_CHECK"), cp_id: id, seq: count };
-/** Every second the monitor asks its engine how it is, telling it its CP id. */
+const healthCheck = {
+  type: oneOf("HEALTH_CHECK"),
+  cp_id: id,
+  seq: count,
+  pair: optional(text(128)),
+};
+/**
+ * Every second the monitor asks its engine how it is, telling it its CP id, with its pairing
+ * proof (shared/protocol/pairing.ts): without a valid one the engine answers nothing.
+ */
 export type HealthCheck = Infer<typeof healthCheck>;
 
 const healthStatus = { type: oneOf("HEALTH"), seq: count, status: health };
