@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { implausible } from "./plausibility.ts";
 import {
   type CancelRequest,
   type ChargeRequest,
@@ -537,6 +538,11 @@ export class ChargingNetwork {
     const kwh = roundKwh(t.consumo_kwh);
     if (kwh < session.consumo_kwh) {
       return [{ kind: "log", level: "warn", text: `decreasing telemetry for ${t.cp_id} ignored` }];
+    }
+    // Checked before its seq counts: a forged reading must not make the real ones stale.
+    const why = implausible(t, session.started_at, session.price_eur_kwh, now);
+    if (why) {
+      return [{ kind: "log", level: "warn", text: `telemetry for ${t.cp_id} dropped: ${why}` }];
     }
     session.last_seq = t.seq;
     this.#bill(session, kwh);

@@ -152,16 +152,17 @@ Deno.test("money: Central keeps kWh to 3 decimals and bills € = amountFor(kWh,
     driver_id: "D1",
     session_id: start.session_id,
   };
-  // An engine that reports float noise and an amount of its own.
+  // An engine that reports float noise and an amount of its own (within the cent that
+  // plausibility allows).
   n.telemetry(
     stamp({
       type: "TELEMETRY",
       ...common,
       consumo_kwh: 0.32845324999999999,
       importe_eur: 0.12152769999999999,
-      seq: 1,
+      seq: 2,
     }),
-    T0,
+    T0 + 2000,
   );
   const s = n.get("CP-01")!.session!;
   assert.deepEqual([s.consumo_kwh, s.importe_eur], [0.328, 0.121]);
@@ -413,7 +414,7 @@ Deno.test("a session closed without the engine's word is provisional; the engine
       driver_id: "D1",
       session_id: start.session_id,
       consumo_kwh: 0.111,
-      importe_eur: 0,
+      importe_eur: amountFor(0.111, 0.5),
       seq: 1,
     }),
     T0,
@@ -535,7 +536,7 @@ Deno.test("the engine's end closes a running session final, at the engine's figu
       driver_id: "D1",
       session_id: start.session_id,
       consumo_kwh: 0.5,
-      importe_eur: 0,
+      importe_eur: amountFor(0.5, 0.5),
       seq: 4,
     }),
     T0,
