@@ -214,12 +214,27 @@ function authorize(req: Request, api: CentralApi): void {
   }
 }
 
+/**
+ * The body as text, read while it streams: one byte over {@link MAX_BODY}, declared or sent
+ * (chunked), and the rest is never read.
+ */
 async function readBody(req: Request): Promise<string> {
+  const tooLarge = () => new ApiError(413, `body larger than ${MAX_BODY} bytes`);
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY) throw new ApiError(413, `body larger than ${MAX_BODY} bytes`);
-  const text = await req.text();
-  if (text.length > MAX_BODY) throw new ApiError(413, `body larger than ${MAX_BODY} bytes`);
-  return text;
+  if (declared > MAX_BODY) throw tooLarge();
+  if (!req.body) return "";
+  const bytes = new Uint8Array(MAX_BODY);
+  let size = 0;
+  const reader = req.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    if (size + r.value.byteLength > MAX_BODY) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    bytes.set(r.value, size);
+    size += r.value.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, size));
 }
 
 function upgrade(req: Request, api: CentralApi): Response {

@@ -319,6 +319,30 @@ Deno.test("bodies: over 4096 bytes is a 413, declared or not", () =>
     assert.deepEqual([central.commands, central.enrolled], [[], []], "nothing ran");
   }));
 
+Deno.test("bodies: a chunked 10 MB body is refused (413) after its first 4096 bytes, not read in full", () =>
+  withCentral(async (central) => {
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let pulled = 0;
+    const tenMegabytes = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled++ === 160) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const res = await handle(
+      new Request("http://x/command", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: tenMegabytes,
+      }),
+      central,
+    );
+    assert.equal(res.status, 413);
+    assert.match(await res.text(), /body larger than 4096 bytes/);
+    assert.ok(pulled <= 3, `${pulled} chunks of 64 KiB read before the 413`);
+    assert.deepEqual(central.commands, [], "nothing ran");
+  }));
+
 Deno.test("an unexpected failure is a 500 without detail; the detail goes to the log", () =>
   withCentral(async (central) => {
     central.cps = () => {
