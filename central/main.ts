@@ -17,8 +17,10 @@ import {
   parseListenHost,
   parseNumber,
   parsePort,
+  UsageError,
 } from "../shared/process/cli.ts";
 import { type HostPort, hostPortText } from "../shared/net/host_port.ts";
+import { readPemFile } from "../shared/net/pem_file.ts";
 import { listenErrorText } from "../shared/net/listen_error.ts";
 import type { FramedServer } from "../shared/net/framed_server.ts";
 import { readLines, restoreTerminal } from "../shared/term/input.ts";
@@ -91,6 +93,17 @@ const spec = {
       type: "boolean" as const,
       help: "require each monitor to present its CP's secret (enrol <CP> <secret> first)",
     },
+    "tls-cert": {
+      type: "string" as const,
+      arg: "<file>",
+      help: "serve monitors over TLS with this PEM certificate (chain); needs --tls-key " +
+        "(scripts/tls-certs.sh makes them)",
+    },
+    "tls-key": {
+      type: "string" as const,
+      arg: "<file>",
+      help: "the PEM private key of --tls-cert",
+    },
     "heartbeat-timeout": seconds("declare a silent monitor DESCONECTADO after this long", "3"),
     "telemetry-timeout": seconds("abort a running session whose telemetry stops this long", "10"),
     "request-timeout": seconds("deny requests that waited in Kafka longer than this", "10"),
@@ -103,6 +116,18 @@ const spec = {
     "on another db_path but the same broker and EV_TOPIC_PREFIX.",
   ],
 };
+
+/** The monitor server's TLS certificate and key: both given, or neither. */
+function monitorTls(cert: string | undefined, key: string | undefined) {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  return {
+    cert: readPemFile(cert, "--tls-cert", "certificate"),
+    key: readPemFile(key, "--tls-key", "private key"),
+  };
+}
 
 const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
   const ms = (name: "heartbeat-timeout" | "telemetry-timeout" | "request-timeout", min: number) =>
@@ -117,6 +142,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
       : parseListenAddress(options.http!, "--http", ALL_INTERFACES),
     token: options.token ?? Deno.env.get("EV_OPERATOR_TOKEN") ?? undefined,
     auth: options.auth,
+    tls: monitorTls(options["tls-cert"], options["tls-key"]),
     heartbeatTimeoutMs: ms("heartbeat-timeout", 0.5),
     telemetryTimeoutMs: ms("telemetry-timeout", 1),
     requestTimeoutMs: ms("request-timeout", 1),
@@ -279,6 +305,7 @@ try {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     registerTimeoutMs: 5000,
     maxLinks: files === undefined ? undefined : Math.max(1, files - FILES_KEPT_FREE),
+    tls: config.tls,
   });
 } catch (e) {
   await fatal(`cannot listen on port ${config.port}`, listenErrorText(e, config.listen));
@@ -354,7 +381,8 @@ try {
 onShutdown("monitor server", () => server!.close());
 dashboard.start();
 log.info(
-  `listening for monitors on port ${server!.port} (address ${config.listen}); ` +
+  `listening for monitors on port ${server!.port} (address ${config.listen}` +
+    `${config.tls ? ", TLS" : ""}); ` +
     `Kafka at ${brokerText}` + (config.http ? `; HTTP on ${hostPortText(config.http)}` : ""),
 );
 

@@ -65,6 +65,8 @@ export interface MonitorServerOptions {
   registerTimeoutMs: number;
   /** Monitor links served at once (default: no limit). */
   maxLinks?: number;
+  /** Serve the monitors over TLS with this certificate chain and key (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 /** Starts Central's monitor server on `hostname:port` (main.ts chooses the address). */
@@ -79,7 +81,7 @@ export function startMonitorServer(
     hostname,
     (link, ioLag) => serve(link, handlers, options, ioLag),
     log,
-    { measureIoLag: true, maxLinks: options.maxLinks },
+    { measureIoLag: true, maxLinks: options.maxLinks, tls: options.tls },
   );
 }
 

@@ -47,6 +47,8 @@ export interface LinkOptions {
    * thousands of links, like the fleet simulator, must not blame Central for its own backlog.
    */
   ioLag?: () => number;
+  /** Talk TLS to Central, trusting this CA certificate (PEM). */
+  tlsCa?: string;
 }
 
 /**
@@ -119,12 +121,31 @@ export class CentralLink {
     return true;
   }
 
+  /**
+   * A TCP link to `central`, or a TLS one whose handshake is done: a certificate Central
+   * cannot prove is said here ("invalid peer certificate: UnknownIssuer"), not later as a
+   * closed link.
+   */
+  async #connect(central: HostPort): Promise<Deno.Conn> {
+    const ca = this.options.tlsCa;
+    const { host: hostname, port } = central;
+    if (ca === undefined) return await Deno.connect({ hostname, port });
+    const conn = await Deno.connectTls({ hostname, port, caCerts: [ca] });
+    try {
+      await conn.handshake();
+    } catch (e) {
+      conn.close();
+      throw new Error(`TLS: ${errorText(e)}`);
+    }
+    return conn;
+  }
+
   // One connection's life: returns why it ended, or null when Central refused us.
   async #session(): Promise<string | null> {
     const central = this.central;
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: central.host, port: central.port });
+      conn = await this.#connect(central);
     } catch (e) {
       return `cannot reach Central at ${hostPortText(central)}: ${errorText(e)}`;
     }

@@ -22,9 +22,10 @@ import { logger } from "../shared/process/log.ts";
 import type { Health } from "../shared/protocol/messages.ts";
 import { pairingKey, pairingProof } from "../shared/protocol/pairing.ts";
 import { readPairingFile } from "../shared/process/pairing_file.ts";
+import { readPemFile } from "../shared/net/pem_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
-import { CentralLink } from "./central_link.ts";
+import { CentralLink, LINK_DEFAULTS } from "./central_link.ts";
 import { EngineChecker } from "./engine_checker.ts";
 import { KEY_SUPPLY_S, localOrder } from "./local_command.ts";
 import { healthChangeLine, monitorStatusText } from "./operator_text.ts";
@@ -56,6 +57,12 @@ const spec = {
       arg: "<secret>",
       help: "this CP's secret, when Central requires one (better: EV_CP_SECRET)",
     },
+    "tls-ca": {
+      type: "string" as const,
+      arg: "<file>",
+      help: "talk to Central over TLS, trusting this PEM CA certificate " +
+        "(scripts/tls-certs.sh makes it)",
+    },
     pair: {
       type: "string" as const,
       arg: "<secret>",
@@ -82,6 +89,9 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
     price: parseNumber(options.price!, "--price", 0, 100),
     secret: options.secret ?? Deno.env.get("EV_CP_SECRET") ?? undefined,
     pair: options.pair ?? Deno.env.get("EV_PAIR_SECRET") ?? undefined,
+    tlsCa: options["tls-ca"] === undefined
+      ? undefined
+      : readPemFile(options["tls-ca"], "--tls-ca", "certificate"),
   };
 });
 
@@ -133,6 +143,7 @@ const link = new CentralLink(
     },
     notice: (message) => status.print(`Central: ${message}`),
   },
+  { ...LINK_DEFAULTS, tlsCa: config.tlsCa },
 );
 onShutdown("central link", () => link.stop());
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure of the system packages the tests drive: Debian's chromium (the web panel test;
-# EV_CHROMIUM names another browser), tmux (the terminal and deploy script tests) and iproute2
-# (the three-host test). Installs the missing ones with apt-get when run as root; otherwise
-# prints the command that does, and exits 1. `deno task test` (scripts/run_tests.ts) and
+# EV_CHROMIUM names another browser), tmux (the terminal and deploy script tests), iproute2
+# (the three-host test) and openssl (the TLS test makes its certificates). Installs the missing
+# ones with apt-get when run as root; otherwise prints the command that does, and exits 1. `deno task test` (scripts/run_tests.ts) and
 # .ci/run both run it: the list lives here only. Idempotent: quiet when nothing is missing.
 set -uo pipefail
 missing=()
@@ -16,6 +16,7 @@ else
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 install="apt-get install -y ${missing[*]}"

@@ -15,17 +15,17 @@ const FIRST_READ_BYTES = 512;
 /** The largest read buffer a link grows to. */
 const MAX_READ_BYTES = 16 * 1024;
 
-/** A framed view of a `Deno.TcpConn`. */
+/** A framed view of a TCP link (`Deno.TcpConn`), or of a TLS one over TCP (`Deno.TlsConn`). */
 export class FramedConn {
   #decoder = new FrameDecoder();
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(readonly conn: Deno.TcpConn) {
+  constructor(readonly conn: Deno.Conn) {
     // Frames are small and latency matters (AVERIA "at once"); keepalive helps the OS notice
     // dead peers, though our heartbeats are what bound detection time.
-    conn.setNoDelay(true);
-    conn.setKeepAlive(true);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    if ("setKeepAlive" in conn) (conn as Deno.TcpConn).setKeepAlive(true);
   }
 
   /** The peer's address as `host:port`. */

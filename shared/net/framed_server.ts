@@ -20,11 +20,13 @@ export interface FramedServerOptions {
    * not take the last ones.
    */
   maxLinks?: number;
+  /** Serve TLS with this certificate chain and key (PEM) instead of plain TCP. */
+  tls?: { cert: string; key: string };
 }
 
 /** A listening server. */
 export class FramedServer {
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener;
   readonly #links = new Set<FramedConn>();
   readonly #maxLinks: number;
   #slotFreed?: () => void;
@@ -40,10 +42,14 @@ export class FramedServer {
     hostname: string,
     readonly serve: (link: FramedConn, ioLag: () => number) => Promise<void>,
     readonly log: Logger,
-    { measureIoLag = false, maxLinks = Infinity }: FramedServerOptions = {},
+    { measureIoLag = false, maxLinks = Infinity, tls }: FramedServerOptions = {},
   ) {
     this.#maxLinks = maxLinks;
-    this.#listener = Deno.listen({ port, hostname, transport: "tcp" });
+    // A TLS link's handshake runs on its first read, in its own handler: a peer that never
+    // completes one holds up nothing but its own link (and its registration timeout ends it).
+    this.#listener = tls
+      ? Deno.listenTls({ port, hostname, transport: "tcp", cert: tls.cert, key: tls.key })
+      : Deno.listen({ port, hostname, transport: "tcp" });
     if (measureIoLag) {
       void IoLag.start().then((lag) => this.#closed ? lag.stop() : (this.#ioLag = lag));
     }
@@ -80,7 +86,7 @@ export class FramedServer {
         continue;
       }
       full = false;
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
       } catch (e) {

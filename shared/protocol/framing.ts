@@ -60,7 +60,12 @@ export class FrameDecoder {
     while (data.length - offset >= HEADER_BYTES) {
       const length = new DataView(data.buffer, data.byteOffset + offset).getUint32(0);
       if (length > this.maxBytes) {
-        throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxBytes}`);
+        // A TLS record (alert or handshake, version 3.x) read as a length: say so.
+        const tls = data[offset] >= 0x14 && data[offset] <= 0x17 && data[offset + 1] === 3;
+        throw new FrameError(
+          `frame length ${length} exceeds the maximum of ${this.maxBytes}` +
+            (tls ? " (the peer speaks TLS: see --tls-ca, --tls-cert)" : ""),
+        );
       }
       if (length === 0) throw new FrameError("empty frame");
       if (data.length - offset < HEADER_BYTES + length) break;

@@ -53,3 +53,10 @@ Deno.test("a frame with bad JSON or bad UTF-8 is reported and the next frame sti
   const out = d.push(new Uint8Array([...frame(bad), ...frame(badUtf8), ...encodeFrame({ ok: 1 })]));
   assert.deepEqual(values(out), ["frame is not valid JSON", "frame is not valid UTF-8", { ok: 1 }]);
 });
+
+Deno.test("a TLS record read as a frame says the peer speaks TLS", () => {
+  const alert = new Uint8Array([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x30]);
+  assert.throws(() => new FrameDecoder().push(alert), /\(the peer speaks TLS: see --tls-ca/);
+  const big = new Uint8Array([0x7f, 0x03, 0x03, 0x00, 1]);
+  assert.throws(() => new FrameDecoder().push(big), (e: Error) => !/TLS/.test(e.message));
+});
