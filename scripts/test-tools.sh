@@ -2,8 +2,9 @@
 # Makes sure of the system packages the tests drive: Debian's chromium (the web panel test;
 # EV_CHROMIUM names another browser), tmux (the terminal and deploy script tests), iproute2
 # (the three-host test) and openssl (the TLS test makes its certificates). Installs the missing
-# ones with apt-get when run as root; otherwise prints the command that does, and exits 1. `deno task test` (scripts/run_tests.ts) and
-# .ci/run both run it: the list lives here only. Idempotent: quiet when nothing is missing.
+# ones with apt-get when run as root; otherwise prints the command that does, and exits 1.
+# `deno task test` (scripts/run_tests.ts) and .ci/run both run it: the list lives here only.
+# Idempotent: quiet when nothing is missing.
 set -uo pipefail
 missing=()
 if [ -n "${EV_CHROMIUM:-}" ]; then
