@@ -40,3 +40,22 @@ export function sortMessage(
       return "drop";
   }
 }
+
+/**
+ * The ids of the latest messages read, to drop the second copy of one: the driver reads
+ * control_topic twice, through its id's group and through this run's own. Bounded: an id
+ * older than the latest `size` is forgotten (its copies come within a second or so).
+ */
+export class SeenIds {
+  readonly #ids = new Set<string>();
+
+  constructor(readonly size = 10_000) {}
+
+  /** Whether `id` was seen before; remembers it. */
+  seen(id: string): boolean {
+    if (this.#ids.has(id)) return true;
+    this.#ids.add(id);
+    if (this.#ids.size > this.size) this.#ids.delete(this.#ids.values().next().value!);
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ControlMessage, TelemetryMessage } from "../shared/protocol/messages.ts";
-import { sortMessage } from "./mail_sort.ts";
+import { SeenIds, sortMessage } from "./mail_sort.ts";
 
 const envelope = { id: "m", ts: 1 };
 const ticket = (driver: string, request: string): ControlMessage => ({
@@ -94,4 +94,13 @@ Deno.test("orders to engines and ends of supply are dropped, even naming this dr
     ended_at: 2,
   } as TelemetryMessage;
   assert.equal(sortMessage(end, "D-1", mine), "drop");
+});
+
+Deno.test("seen ids: the second copy of a message is told, the oldest ids forgotten", () => {
+  const seen = new SeenIds(2);
+  assert.equal(seen.seen("a"), false);
+  assert.equal(seen.seen("a"), true);
+  assert.equal(seen.seen("b"), false);
+  assert.equal(seen.seen("c"), false);
+  assert.equal(seen.seen("a"), false, "forgotten after two newer ones");
 });

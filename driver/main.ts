@@ -30,7 +30,7 @@ import { chargeAt, LAST_WORD_MS, type Outcome, summarize } from "./charge_flow.t
 import { ConsoleView } from "./console_view.ts";
 import { Inbox } from "./inbox.ts";
 import { DEFAULT_FILE, type RequestSource, requestSource } from "./request_source.ts";
-import { sortMessage } from "./mail_sort.ts";
+import { SeenIds, sortMessage } from "./mail_sort.ts";
 import { driverGroup, groupMembers, pinStartOffsets } from "./start_offsets.ts";
 import { TicketDesk } from "./ticket_desk.ts";
 
@@ -150,44 +150,55 @@ try {
     // Only a group without offsets is pinned; a member in it already started it somewhere.
     log.warn(`could not pin where ${controlGroup} starts (${errorText(e)}); going on`);
   }
-  const onBatch = (messages: { message: ControlMessage | TelemetryMessage }[]) => {
-    for (const { message: m } of messages) {
-      const sorted = sortMessage(m, me, requested);
-      if (sorted === "ticket" || sorted === "earlier ticket") {
-        receiveTicket(m as Ticket, sorted === "earlier ticket");
-      } else if (sorted === "flow") inbox.push(m);
-    }
-  };
+  // Control is read twice: this run's group gets every answer and ticket of this run's
+  // requests, even with another driver of this id running (the id's group splits its
+  // messages between the two); the id's group brings what earlier runs missed. The second
+  // copy of a message is dropped.
+  const seen = new SeenIds();
+  const onBatch =
+    (fromRun: boolean) => (messages: { message: ControlMessage | TelemetryMessage }[]) => {
+      for (const { message: m } of messages) {
+        const sorted = sortMessage(m, me, requested);
+        // An earlier run's ticket comes through the id's group only.
+        if (sorted === "drop" || (fromRun && sorted === "earlier ticket")) continue;
+        if (m.type !== "TELEMETRY" && seen.seen(m.id)) continue;
+        if (sorted === "ticket" || sorted === "earlier ticket") {
+          receiveTicket(m as Ticket, sorted === "earlier ticket");
+        } else inbox.push(m);
+      }
+    };
   const common = {
     kafka,
     fromBeginning: false,
     // Other programs' traffic is not this driver's business: skipped quietly.
     onInvalid: (r: { topic: string }, error: string) =>
       log.debug(`skipped ${r.topic} message: ${error}`),
-    onBatch,
     onFetch: () => broker.fetched(),
   };
-  const [control, telemetry] = await Promise.all([
+  const [control, run] = await Promise.all([
     startConsumer<ControlMessage | TelemetryMessage>({
       ...common,
       groupId: controlGroup,
       topics: [topics.control],
       parse: parseControlMessage,
+      onBatch: onBatch(false),
     }),
     startConsumer<ControlMessage | TelemetryMessage>({
       ...common,
       groupId: `ev-driver-${me}-${crypto.randomUUID()}`,
-      topics: [topics.telemetry],
-      parse: parseTelemetryMessage,
+      topics: [topics.control, topics.telemetry],
+      parse: (raw, r) =>
+        r.topic === topics.control ? parseControlMessage(raw) : parseTelemetryMessage(raw),
+      onBatch: onBatch(true),
     }),
   ]);
-  onShutdown("kafka consumers", () => Promise.all([control.stop(), telemetry.stop()]));
-  // Two drivers of one id share the group: each would get only some of the id's messages.
+  onShutdown("kafka consumers", () => Promise.all([control.stop(), run.stop()]));
+  // Two drivers of one id share the id's group: an earlier run's ticket shows in either.
   const members = await groupMembers(kafka, controlGroup).catch(() => 1);
   if (members > 1) {
     view.say(
-      `WARNING: another driver with id ${me} is running: the two share its messages ` +
-        "(answers and tickets may go to the other one)",
+      `WARNING: another driver with id ${me} is running: tickets of earlier runs may show ` +
+        "in either of the two",
     );
   }
 } catch (e) {

@@ -63,3 +63,28 @@ Deno.test(
       assert.match(summary ?? "", /^SUMMARY D-R: 1 charged, 0 aborted/, "this run's charge only");
     }),
 );
+
+Deno.test(
+  "two drivers of one id at once each get the answers to their own requests",
+  E2E,
+  () =>
+    withScenario(async (s) => {
+      await s.network(["CP-01", "CP-02"], { engineArgs: ["--duration", "3"] });
+      const a = await s.driver("D-TWIN", ["CP-01"]);
+      const b = await s.driver("D-TWIN", ["CP-02"]);
+      const [ca, cb] = await Promise.all([a.exit(), b.exit()]);
+      assert.equal(ca.code, 0, a.output.join("\n"));
+      assert.equal(cb.code, 0, b.output.join("\n"));
+      // One id charges at one CP at a time: one is authorized (and gets its ticket), the
+      // other denied; each answer reaches the process that asked, whichever of the id's
+      // group's partitions it landed in.
+      const outcomes = [[a, "CP-01"], [b, "CP-02"]].map(([p, cp]) => {
+        const lines = (p as typeof a).output;
+        if (lines.some((l) => l.startsWith(`DENIED at ${cp}`))) return "denied";
+        const ticket = lines.some((l) => new RegExp(`^TICKET ${cp}: ENDED`).test(l));
+        if (lines.some((l) => l.startsWith(`AUTHORIZED at ${cp}`)) && ticket) return "charged";
+        return `no answer for ${cp}`;
+      });
+      assert.deepEqual(outcomes.toSorted(), ["charged", "denied"]);
+    }),
+);
