@@ -190,7 +190,10 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     lastFetch = undefined;
     const ready = new Promise<void>((resolve) => {
       let joined = false;
-      consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+        banish(consumer);
+      });
       consumer.on(consumer.events.FETCH, () => {
         if (consumer === current) lastFetch = Date.now();
         opts.onFetch?.();
@@ -212,7 +215,7 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }: EachBatchPayload) => {
         // A replaced consumer's fetch that was still in flight: its successor reads it again.
-        if (consumer !== current) return;
+        if (consumer !== current) return banish(consumer);
         await opts.onBatch(decode(batch.messages, batch.topic, batch.partition));
         handled.set(`${batch.topic}/${batch.partition}`, {
           topic: batch.topic,
@@ -226,6 +229,16 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     clearInterval(commitTimer);
     commitTimer = setInterval(() => void commit(consumer), COMMIT_EVERY_MS);
     return { consumer, ready };
+  };
+
+  // A replaced consumer whose leave failed (its connections were dead) is retried by kafkajs
+  // and may join the group again once the network heals. Then it holds some partitions and
+  // drops their batches, so their records are never handled (chaos seed 20261205: an engine
+  // never got a START_SUPPLY, nor the resent STOP_SUPPLYs). Whenever it shows up, it leaves.
+  const banish = (consumer: Consumer): void => {
+    if (consumer === current) return;
+    log.debug(`consumer ${opts.groupId}: a replaced member came back; it leaves the group`);
+    void consumer.disconnect().catch(() => {});
   };
 
   // Every RELAUNCH_MS until a new consumer runs, or this one is stopped. A crashed consumer
