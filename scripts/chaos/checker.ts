@@ -7,7 +7,7 @@
  */
 import { amountFor } from "../../shared/protocol/money.ts";
 import { isNormalEnd } from "../../shared/protocol/messages.ts";
-import type { Evidence, RecordLine, SessionRow } from "./evidence.ts";
+import { type Evidence, type RecordLine, type SessionRow, sessionStates } from "./evidence.ts";
 
 /** One disagreement, named by its session when it has one. */
 export interface Violation {
@@ -272,15 +272,7 @@ function hangs(e: Evidence): Verdict {
     }
   }
   for (const rec of e.records ?? []) {
-    const open = new Map<string, "started" | "ended" | "acked">();
-    for (const line of rec.lines) {
-      if (line.kind === "start" && !open.has(line.session_id)) open.set(line.session_id, "started");
-      if (line.kind === "end" && open.get(line.session_id) !== "acked") {
-        open.set(line.session_id, "ended");
-      }
-      if (line.kind === "acked") open.set(line.session_id, "acked");
-    }
-    for (const [s, state] of open) {
+    for (const [s, state] of sessionStates(rec)) {
       if (state === "started") {
         v.violations.push({ session: s, text: `${rec.cp_id}'s engine never ended it` });
       }

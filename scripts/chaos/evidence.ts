@@ -36,6 +36,22 @@ export interface EngineRecord {
   bad: string[];
 }
 
+/** Where a session stands in an engine's record: supplying, ended (not yet acknowledged), acked. */
+export type RecordState = "started" | "ended" | "acked";
+
+/** Each session of `rec` by its last state. */
+export function sessionStates(rec: EngineRecord): Map<string, RecordState> {
+  const open = new Map<string, RecordState>();
+  for (const line of rec.lines) {
+    if (line.kind === "start" && !open.has(line.session_id)) open.set(line.session_id, "started");
+    if (line.kind === "end" && open.get(line.session_id) !== "acked") {
+      open.set(line.session_id, "ended");
+    }
+    if (line.kind === "acked") open.set(line.session_id, "acked");
+  }
+  return open;
+}
+
 /** A ticket file found in a driver's tickets folder. */
 export interface TicketFile {
   /** The driver whose folder holds it. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { sessionStates } from "./evidence.ts";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { check, passed } from "./checker.ts";
@@ -113,12 +114,20 @@ try {
   world.stopFeeding();
   say(`schedule done, everything healed; waiting up to ${o.settleSeconds} s for quiet`);
 
-  // Quiet: every driver at its prompt and no session RUNNING or provisional, for 3 polls in a row.
+  // Quiet: every driver at its prompt, no session RUNNING or provisional, and every engine's
+  // ends acknowledged (an engine whose consumer is back last hears its acks last), for 3 polls
+  // in a row.
   const deadline = performance.now() + o.settleSeconds * 1000;
   let quietPolls = 0;
+  const enginesSettled = async () => {
+    if (!records) return true;
+    const recs = await Promise.all(world!.cpIds.map((cp) => readRecord(cp, world!.recordFile(cp))));
+    return recs.every((r) => [...sessionStates(r).values()].every((s) => s === "acked"));
+  };
   while (performance.now() < deadline && quietPolls < 3) {
     await delay(1_000, undefined, { signal: interrupted.signal });
-    quietPolls = world.driversIdle() && unsettledCount(world.db) === 0 ? quietPolls + 1 : 0;
+    const quiet = world.driversIdle() && unsettledCount(world.db) === 0 && await enginesSettled();
+    quietPolls = quiet ? quietPolls + 1 : 0;
   }
   say(quietPolls >= 3 ? "quiet" : `not quiet after ${o.settleSeconds} s (I4 will say what hangs)`);
   await world.stop();
