@@ -42,14 +42,17 @@ Deno.test("test-tools.sh as root: installs what is missing with apt-get, nothing
   try {
     const r = await run("/bin/bash", [INSTALLER], { PATH: path, ...BROWSER });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(await calls(path, "apt-get"), ["update -qq", "install -y -qq tmux iproute2"]);
+    assert.deepEqual(await calls(path, "apt-get"), [
+      "update -qq",
+      "install -y -qq tmux iproute2 openssl",
+    ]);
   } finally {
     await Deno.remove(path, { recursive: true });
   }
 });
 
 Deno.test("test-tools.sh with everything there: installs nothing, says nothing", async () => {
-  const path = await fakePath([], ["apt-get", "tmux", "ip"]);
+  const path = await fakePath([], ["apt-get", "tmux", "ip", "openssl"]);
   try {
     const r = await run("/bin/bash", [INSTALLER], { PATH: path, ...BROWSER });
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, "", ""]);
@@ -66,8 +69,8 @@ Deno.test("test-tools.sh without apt-get: one line with the exact command, exit 
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      "error: the tests need tmux iproute2: install them as root with: " +
-        "apt-get install -y tmux iproute2",
+      "error: the tests need tmux iproute2 openssl: install them as root with: " +
+        "apt-get install -y tmux iproute2 openssl",
     );
   } finally {
     await Deno.remove(path, { recursive: true });
