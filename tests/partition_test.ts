@@ -189,9 +189,17 @@ Deno.test({
       );
       // I3: the driver shows and keeps the final ticket, equal to the row.
       const final = ticketOf(await d1.waitFor(/^TICKET CP-01: .*SETTLED/, 30_000));
-      const saved = JSON.parse(
-        await Deno.readTextFile(join(dir, "tickets", `${started}.json`)),
-      ) as Ticket;
+      // The file is written after the line is shown (CI once read it in between).
+      const saved = await eventually(
+        "the settled ticket saved over the provisional one",
+        async () => {
+          const t = JSON.parse(
+            await Deno.readTextFile(join(dir, "tickets", `${started}.json`)),
+          ) as Ticket;
+          return t.provisional ? undefined : t;
+        },
+        10_000,
+      );
       for (const t of [final, saved]) {
         assert.equal(t.provisional, undefined, "the final ticket is not provisional");
         assert.deepEqual(
