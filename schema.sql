@@ -75,6 +75,18 @@ CREATE TABLE IF NOT EXISTS outbox (
   created_at INTEGER NOT NULL
 );
 
+-- Each CP's key for the codes on its telemetry (shared/protocol/record_mac.ts): a new one at
+-- every registration, and the one before it, still valid for records signed just before.
+-- Here so that a restarted Central or its standby checks what was signed under the old one.
+CREATE TABLE IF NOT EXISTS cp_keys (
+  cp_id       TEXT PRIMARY KEY,
+  key_id      INTEGER NOT NULL,
+  secret      TEXT NOT NULL,
+  prev_id     INTEGER,
+  prev_secret TEXT,
+  issued_at   INTEGER NOT NULL
+);
+
 -- Which Central may write (central/lease.ts): one row, renewed by the active Central. A Central
 -- takes the lease only when it has expired, and every write transaction first checks that the
 -- epoch is still its own: a Central that lost the lease (frozen, cut off) writes nothing more.

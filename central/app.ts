@@ -10,6 +10,7 @@ import type { Kafka } from "kafkajs";
 import type { OffsetsCommitter } from "../shared/kafka/consumer.ts";
 import type { Topics } from "../shared/kafka/topics.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
+import { CpKeyRing } from "./cp_keys.ts";
 import type { CentralDb } from "./db.ts";
 import { EffectRunner } from "./effect_runner.ts";
 import { KafkaIntake } from "./kafka_intake.ts";
@@ -37,6 +38,8 @@ export class CentralApp {
   readonly outbox: OutboxSender;
   readonly runner: EffectRunner;
   readonly intake: KafkaIntake;
+  /** The CPs' keys, issued at registration, which their telemetry must be signed with. */
+  readonly keys: CpKeyRing;
   readonly #monitors: MonitorDeps;
   /** The producer this app built, and so closes (a given one is its owner's to close). */
   #ownProducer?: JsonProducer;
@@ -60,11 +63,13 @@ export class CentralApp {
     );
     this.outbox = new OutboxSender(db, topics.control, undefined, fenced);
     this.runner = new EffectRunner(db, this.outbox, this.metrics);
-    this.intake = new KafkaIntake(this.network, this.runner, this.metrics, topics);
+    this.keys = new CpKeyRing(db.loadCpKeys());
+    this.intake = new KafkaIntake(this.network, this.runner, this.metrics, topics, this.keys);
     this.#monitors = {
       rules: this.network,
       runner: this.runner,
       secrets: db,
+      keys: this.keys,
       command: (type, target, origin) => this.command(type, target, origin),
     };
   }

@@ -17,6 +17,7 @@ import type {
   UnsettledSession,
 } from "./rules.ts";
 import type { Ticket } from "../shared/protocol/messages.ts";
+import type { IssuedKeys } from "./cp_keys.ts";
 
 /** A stored CP, without its run-time facts. */
 export type StoredCp = Omit<ChargingPoint, "link" | "session" | "unsettled">;
@@ -125,6 +126,7 @@ export class CentralDb {
   readonly #addDenial: StatementSync;
   readonly #enrol: StatementSync;
   readonly #forget: StatementSync;
+  readonly #saveKeys: StatementSync;
 
   /** Opens (creating if needed) the database at `path` and applies the schema. */
   constructor(path: string) {
@@ -185,6 +187,10 @@ export class CentralDb {
     this.#forget = this.#db.prepare(
       `UPDATE charging_points SET forgotten_at = ?, secret_hash = NULL, operator_stopped = 0
        WHERE cp_id = ?`,
+    );
+    this.#saveKeys = this.#db.prepare(
+      `INSERT OR REPLACE INTO cp_keys (cp_id, key_id, secret, prev_id, prev_secret, issued_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.#pendingOutbox = this.#db.prepare(
       "SELECT seq, message_id, msg_key, body FROM outbox ORDER BY seq LIMIT ?",
@@ -254,6 +260,26 @@ export class CentralDb {
   }
 
   /** Every stored CP the operator has not forgotten. */
+  /** Every CP's valid keys for the codes on its telemetry (central/cp_keys.ts). */
+  loadCpKeys(): IssuedKeys[] {
+    const rows = this.#db.prepare(
+      "SELECT cp_id, key_id, secret, prev_id, prev_secret FROM cp_keys",
+    ).all() as {
+      cp_id: string;
+      key_id: number;
+      secret: string;
+      prev_id: number | null;
+      prev_secret: string | null;
+    }[];
+    return rows.map((r) => ({
+      cp_id: r.cp_id,
+      key: { id: r.key_id, secret: r.secret },
+      previous: r.prev_id === null || r.prev_secret === null
+        ? undefined
+        : { id: r.prev_id, secret: r.prev_secret },
+    }));
+  }
+
   loadCps(): StoredCp[] {
     const rows = this.#db.prepare(
       `SELECT cp_id, location, price_eur_kwh, operator_stopped FROM charging_points
@@ -372,6 +398,18 @@ export class CentralDb {
       case "enrol": {
         const c = e.cp;
         this.#enrol.run(c.cp_id, c.location, c.price_eur_kwh, e.secret_hash, now, now);
+        return;
+      }
+      case "cp_key": {
+        const { cp_id, key, previous } = e.keys;
+        this.#saveKeys.run(
+          cp_id,
+          key.id,
+          key.secret,
+          previous?.id ?? null,
+          previous?.secret ?? null,
+          now,
+        );
         return;
       }
       case "deny":

@@ -22,6 +22,7 @@ import {
   type RequestsMessage,
   type TelemetryMessage,
 } from "../shared/protocol/messages.ts";
+import type { CpKeyRing } from "./cp_keys.ts";
 import type { EffectRunner } from "./effect_runner.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ChargingNetwork, Effect } from "./rules.ts";
@@ -37,18 +38,24 @@ export const KAFKA_STALL_MS = 3000;
 /** How often the session watchdog runs. */
 const WATCHDOG_MS = 1000;
 
+/** At most one warning this often about records without a valid code: a flood is one line. */
+const REFUSAL_LOG_MS = 5000;
+
 /** Central's Kafka intake. */
 export class KafkaIntake {
   #consumers: RunningConsumer[] = [];
   #lastFetchAt = 0;
   #kafkaStalled = false;
   #watchdog?: ReturnType<typeof setInterval>;
+  #refusals = { count: 0, loggedAt: -Infinity, last: "" };
 
+  /** `keys`: the CPs' keys, which every telemetry record must be signed with. */
   constructor(
     readonly rules: ChargingNetwork,
     readonly runner: EffectRunner,
     readonly metrics: Metrics,
     readonly topics: Topics,
+    readonly keys: Pick<CpKeyRing, "refusal">,
   ) {}
 
   /**
@@ -107,6 +114,7 @@ export class KafkaIntake {
   // them so that requests and monitor links are served meanwhile.
   async #onBatch(batch: Consumed<RequestsMessage | TelemetryMessage>[]): Promise<void> {
     this.metrics.counts.batches++;
+    batch = await this.#authentic(batch);
     for (let i = 0; i < batch.length; i += BATCH_SLICE) {
       if (i > 0) await delay(0);
       const now = Date.now();
@@ -119,6 +127,44 @@ export class KafkaIntake {
       }
       this.runner.apply(effects, now);
     }
+  }
+
+  // What a CP writes counts only under its key: a forged record changes nothing, not even
+  // which readings are stale. Checked before any rule sees the message.
+  async #authentic(
+    batch: Consumed<RequestsMessage | TelemetryMessage>[],
+  ): Promise<Consumed<RequestsMessage | TelemetryMessage>[]> {
+    const out: Consumed<RequestsMessage | TelemetryMessage>[] = [];
+    for (const c of batch) {
+      const m = c.message;
+      if (m.type === "TELEMETRY" || m.type === "SUPPLY_END") {
+        const why = await this.keys.refusal(m.cp_id, c.text, c.headers);
+        if (why) {
+          this.#refused(c, m.cp_id, why);
+          continue;
+        }
+      }
+      out.push(c);
+    }
+    return out;
+  }
+
+  #refused(c: Consumed<unknown>, cpId: string, why: string): void {
+    this.metrics.counts.unauthenticated++;
+    const r = this.#refusals;
+    r.count++;
+    r.last = `${cpId} at ${c.partition}/${c.offset}: ${why}`;
+    this.#logRefusals(Date.now());
+  }
+
+  #logRefusals(now: number, force = false): void {
+    const r = this.#refusals;
+    if (r.count === 0 || (!force && now - r.loggedAt < REFUSAL_LOG_MS)) return;
+    log.warn(
+      `dropped ${r.count} telemetry record(s) without a valid authentication code (last: ${r.last})`,
+    );
+    r.count = 0;
+    r.loggedAt = now;
   }
 
   #onMessage(
@@ -149,6 +195,7 @@ export class KafkaIntake {
   // broker, or of Central's link to it, must not abort every session.
   #tick(): void {
     const now = Date.now();
+    this.#logRefusals(now);
     const stalled = this.#stalled(now);
     if (stalled !== this.#kafkaStalled) {
       this.#kafkaStalled = stalled;

@@ -63,6 +63,8 @@ export class Metrics {
     records: 0,
     batches: 0,
     invalid: 0,
+    /** Telemetry records without a valid code under their CP's key: dropped. */
+    unauthenticated: 0,
     ignored: 0,
   };
   /** Telemetry: from the engine's send to Central's state. */

@@ -8,6 +8,7 @@
  */
 import { logger } from "../shared/process/log.ts";
 import { heartbeatInterval, type LocalCommand } from "../shared/protocol/messages.ts";
+import type { CpKeyRing } from "./cp_keys.ts";
 import type { CentralDb } from "./db.ts";
 import type { EffectRunner } from "./effect_runner.ts";
 import type { MonitorHandlers } from "./monitor_server.ts";
@@ -24,6 +25,8 @@ export interface MonitorDeps {
   runner: EffectRunner;
   /** Where CP secrets are stored (hashed). */
   secrets: Pick<CentralDb, "secretHash">;
+  /** Issues each registered CP a new key for its telemetry's codes. */
+  keys: Pick<CpKeyRing, "issue">;
   /** The operator's PARAR / REANUDAR, also typed at a CP. */
   command(type: "PARAR" | "REANUDAR", target: string, origin: CommandOrigin): boolean;
 }
@@ -104,14 +107,24 @@ export function monitorHandlers(
         log.warn(`registration from ${peer} refused: ${result.reason}`);
         return refuse(peer, reg.cp_id, result.reason);
       }
-      runner.apply(result.effects, now);
+      // Rotated at every registration, stored before it leaves in WELCOME: a key taken from
+      // an earlier link (or a Central's database) serves one registration more at most.
+      const keys = deps.keys.issue(reg.cp_id);
+      runner.apply([...result.effects, { kind: "cp_key", keys }], now);
       const state = shownState(result.cp);
       const message = result.known
         ? `Welcome back, ${reg.cp_id}. You are ${state}.`
         : `Welcome, ${reg.cp_id}: enrolled at ${reg.location}. You are ${state}.`;
       return {
         ok: true,
-        welcome: { type: "WELCOME", cp_id: reg.cp_id, known: result.known, state, message },
+        welcome: {
+          type: "WELCOME",
+          cp_id: reg.cp_id,
+          known: result.known,
+          state,
+          message,
+          cp_key: keys.key,
+        },
       };
     },
     flushRefusals: () => {

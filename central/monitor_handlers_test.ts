@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Register } from "../shared/protocol/messages.ts";
+import { CpKeyRing, type IssuedKeys } from "./cp_keys.ts";
 import { EffectRunner } from "./effect_runner.ts";
 import { Metrics } from "./metrics.ts";
 import { enrol, type MonitorDeps, monitorHandlers } from "./monitor_handlers.ts";
@@ -8,6 +9,7 @@ import { ChargingNetwork, shownState } from "./rules.ts";
 /** Handlers over real rules, with the database replaced by what the test looks at. */
 function desk() {
   const stored: string[] = [];
+  const storedKeys: IssuedKeys[] = [];
   const secrets = new Map<string, string>();
   const rules = new ChargingNetwork({ requestTimeoutMs: 10_000, telemetryTimeoutMs: 10_000 });
   const runner = new EffectRunner(
@@ -16,6 +18,7 @@ function desk() {
         for (const e of effects) {
           stored.push(e.kind === "event" ? `event ${e.event.kind}` : e.kind);
           if (e.kind === "enrol") secrets.set(e.cp.cp_id, e.secret_hash);
+          if (e.kind === "cp_key") storedKeys.push(e.keys);
         }
       },
       inStorageOrder: (s) => s,
@@ -28,12 +31,13 @@ function desk() {
     rules,
     runner,
     secrets: { secretHash: (cp) => secrets.get(cp) },
+    keys: new CpKeyRing(),
     command: (type, target, origin) => {
       runner.apply(rules.command(type, target, Date.now(), origin));
       return true;
     },
   };
-  return { deps, rules, stored };
+  return { deps, rules, stored, storedKeys };
 }
 
 const reg = (cp_id: string, secret?: string): Register => ({
@@ -120,4 +124,23 @@ Deno.test("commands typed at a CP: PARAR, ACTIVAR, and a supply of a given lengt
     "supply of 5 s authorized",
   );
   assert.equal(shownState(rules.get("CP-03")!), "SUMINISTRANDO");
+});
+
+Deno.test("monitors: every registration brings a new key, stored before it is handed out", async () => {
+  const { deps, storedKeys } = desk();
+  const h = monitorHandlers(deps);
+  const keyOf = (answer: Awaited<ReturnType<typeof h.register>>) =>
+    answer.ok && answer.welcome.type === "WELCOME" ? answer.welcome.cp_key : undefined;
+  const first = keyOf(await h.register(reg("CP-01"), "peer:1"));
+  assert.equal(first?.id, 1);
+  assert.deepEqual(storedKeys.at(-1), { cp_id: "CP-01", key: first, previous: undefined });
+  h.down("CP-01", "closed");
+  const second = keyOf(await h.register(reg("CP-01"), "peer:2"));
+  assert.equal(second?.id, 2);
+  assert.notEqual(second?.secret, first?.secret);
+  assert.deepEqual(storedKeys.at(-1), { cp_id: "CP-01", key: second, previous: first });
+  // A refused registration gets no key and changes none.
+  const refused = await h.register(reg("CP-01"), "peer:3");
+  assert.equal(refused.ok, false);
+  assert.equal(storedKeys.length, 2);
 });

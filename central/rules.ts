@@ -11,6 +11,7 @@
  * @module
  */
 import { implausible } from "./plausibility.ts";
+import type { IssuedKeys } from "./cp_keys.ts";
 import {
   type CancelRequest,
   type ChargeRequest,
@@ -126,6 +127,7 @@ export type Effect =
   | { kind: "save_cp"; cp: ChargingPoint }
   | { kind: "forget_cp"; cp_id: string }
   | { kind: "enrol"; cp: ChargingPoint; secret_hash: string }
+  | { kind: "cp_key"; keys: IssuedKeys }
   | { kind: "deny"; request_id: string }
   | { kind: "open_session"; session: RunningSession }
   | { kind: "progress"; session: RunningSession }
@@ -150,6 +152,8 @@ export function effectCp(e: Effect): string | undefined {
       return e.ticket.cp_id;
     case "forget_cp":
       return e.cp_id;
+    case "cp_key":
+      return e.keys.cp_id;
     case "event":
       return e.event.cp_id;
     case "send":

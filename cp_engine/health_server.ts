@@ -11,6 +11,7 @@ import { idleTimer } from "../shared/net/idle_timer.ts";
 import { ProtocolErrors } from "../shared/net/protocol_errors.ts";
 import { logger } from "../shared/process/log.ts";
 import { type Health, parseMonitorToEngine } from "../shared/protocol/messages.ts";
+import type { CpKey } from "../shared/protocol/record_mac.ts";
 
 const log = logger("health");
 
@@ -22,10 +23,15 @@ export interface HealthHandlers {
   /** The engine's current health; undefined while it is hung (no answer at all). */
   health(): Health | undefined;
   /**
-   * A monitor said which CP this engine belongs to, with its pairing proof: why the check is
-   * refused (no valid proof, or another CP than the one served), or undefined.
+   * A monitor said which CP this engine belongs to, with its pairing proof and the CP's key:
+   * why the check is refused (no valid proof, or another CP than the one served), or
+   * undefined.
    */
-  claim(cpId: string, proof: string | undefined): Promise<string | undefined>;
+  claim(
+    cpId: string,
+    proof: string | undefined,
+    key: CpKey | undefined,
+  ): Promise<string | undefined>;
 }
 
 /** Starts the engine's health server on `hostname:port` (main.ts chooses the address). */
@@ -47,7 +53,7 @@ async function serve(link: FramedConn, handlers: HealthHandlers): Promise<void> 
       await errors.report(error);
     };
     for await (const check of link.messages(parseMonitorToEngine, invalid)) {
-      const refused = await handlers.claim(check.cp_id, check.pair);
+      const refused = await handlers.claim(check.cp_id, check.pair, check.cp_key);
       if (refused) {
         await errors.report(refused);
         link.close();

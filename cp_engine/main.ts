@@ -26,6 +26,7 @@ import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { parseControlMessage } from "../shared/protocol/messages.ts";
 import { newPairingSecret, pairingKey, validProof } from "../shared/protocol/pairing.ts";
+import { type MacKey, macKey } from "../shared/protocol/record_mac.ts";
 import { readPairingFile, writePairingFile } from "../shared/process/pairing_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { groupFor, topicNames } from "../shared/kafka/topics.ts";
@@ -158,14 +159,20 @@ const unpaired = (cpId: string) =>
   `no valid pairing proof for ${cpId}: the monitor must hold this engine's pairing secret ` +
   (pairingFile ? `(on this PC it reads ${pairingFile}; elsewhere give both --pair)` : "(--pair)");
 
+/** The CP's key for its telemetry's codes: the last its monitor handed over, in memory only. */
+let cpKey: MacKey | undefined;
+
 let server;
 try {
   server = startHealthServer(config.listen, config.port, {
     health: () => engine.health(),
-    claim: async (cpId, proof) => {
-      if (proof === undefined || !(await validProof(pairing, cpId, proof))) return unpaired(cpId);
+    claim: async (cpId, proof, key) => {
+      if (proof === undefined || !(await validProof(pairing, cpId, proof, key))) {
+        return unpaired(cpId);
+      }
       const first = engine.cpId === undefined;
       if (!engine.claim(cpId)) return `this engine belongs to another CP, not ${cpId}`;
+      if (key && key.id !== cpKey?.id) cpKey = macKey(key);
       engine.heard("monitor", Date.now());
       if (first) {
         log.info(`serving CP ${cpId}`);
@@ -184,7 +191,7 @@ onShutdown("health server", () => server.close());
 
 const kafka = createKafka(brokerText, "ev-engine");
 const producer = new JsonProducer(kafka);
-const sender = new TelemetrySender(producer, topics.telemetry, log);
+const sender = new TelemetrySender(producer, topics.telemetry, log, () => cpKey);
 
 /** Makes the record lines durable, then sends: a message never outruns its record. */
 function apply(effects: Effects): void {

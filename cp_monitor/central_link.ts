@@ -20,6 +20,7 @@ import {
   parseCentralToMonitor,
   type Register,
 } from "../shared/protocol/messages.ts";
+import type { CpKey } from "../shared/protocol/record_mac.ts";
 import { retry } from "../shared/process/retry.ts";
 import { Rotation } from "./rotation.ts";
 
@@ -66,6 +67,7 @@ export class CentralLink {
   readonly #stop = new AbortController();
   #health: Health;
   readonly #centrals: Rotation<HostPort>;
+  #cpKey?: CpKey;
 
   /** `central`: one address, or several tried in turn. */
   constructor(
@@ -87,6 +89,11 @@ export class CentralLink {
   /** Whether Central has accepted the registration on the current link. */
   get registered(): boolean {
     return this.#registered;
+  }
+
+  /** The key Central issued this CP at its last registration: its engine signs with it. */
+  get cpKey(): CpKey | undefined {
+    return this.#cpKey;
   }
 
   /** Runs until stopped or refused for good, reconnecting with backoff. */
@@ -186,6 +193,8 @@ export class CentralLink {
         if (msg.type === "HEARTBEAT") follow(msg.interval_ms);
         else if (msg.type === "WELCOME") {
           follow(msg.heartbeat_ms);
+          // Kept across links lost: the engine signs with it until the next registration.
+          if (msg.cp_key) this.#cpKey = msg.cp_key;
           this.#registered = true;
           this.#everRegistered = true;
           this.#centrals.succeeded();

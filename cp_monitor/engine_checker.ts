@@ -1,7 +1,8 @@
 /**
  * The monitor's side of the engine link: connects to the engine, sends HEALTH_CHECK every
  * second and turns the answers — or their absence — into OK/KO observations. A closed link
- * is a KO at once, not at the next check.
+ * is a KO at once, not at the next check. Each check hands the engine the CP's key for its
+ * telemetry's codes (from Central's last WELCOME), under the pairing proof.
  *
  * @module
  */
@@ -9,6 +10,8 @@ import { FramedConn } from "../shared/net/framed_conn.ts";
 import { type HostPort, hostPortText } from "../shared/net/host_port.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { type Health, parseEngineToMonitor } from "../shared/protocol/messages.ts";
+import { pairingProof } from "../shared/protocol/pairing.ts";
+import type { CpKey } from "../shared/protocol/record_mac.ts";
 
 const log = logger("engine-link");
 
@@ -25,25 +28,34 @@ export class EngineChecker {
   #connecting = false;
   #lastError = "";
   #engineSaid = "";
-  /** The pairing proof sent with each check on the current link. */
-  #proof?: string;
+  /** The pairing key of the current link. */
+  #pairing?: CryptoKey;
+  /** The last proof made, and the CP key it covers: one HMAC per new key, not per check. */
+  #proof?: { cpKey: CpKey | undefined; proof: string };
 
   /**
-   * `proof`: the pairing proof for this CP (shared/protocol/pairing.ts), asked again at each
-   * connection: an engine restarted with another secret is paired again.
+   * `pairing`: the key of the engine's pairing secret (shared/protocol/pairing.ts), asked
+   * again at each connection: an engine restarted with another secret is paired again.
+   * `cpKey`: the key Central issued this CP at its last registration, if any yet.
    */
   constructor(
     readonly engine: HostPort,
     readonly cpId: string,
     readonly observe: (health: Health, detail: string) => void,
     readonly intervalMs = 1000,
-    readonly proof: () => Promise<string | undefined> = () => Promise.resolve(undefined),
+    readonly pairing: () => Promise<CryptoKey | undefined> = () => Promise.resolve(undefined),
+    readonly cpKey: () => CpKey | undefined = () => undefined,
   ) {}
 
   /** Starts checking. */
   start(): void {
     void this.#check();
     this.#timer = setInterval(() => void this.#check(), this.intervalMs);
+  }
+
+  /** Checks now, not at the next tick: e.g. to hand the engine a new key at once. */
+  checkNow(): void {
+    void this.#check();
   }
 
   async #check(): Promise<void> {
@@ -53,9 +65,12 @@ export class EngineChecker {
       await this.#connect();
       if (!this.#link) return;
     }
-    const seq = ++this.#seq;
     const link = this.#link;
-    const check = { type: "HEALTH_CHECK", cp_id: this.cpId, seq, pair: this.#proof };
+    const cpKey = this.cpKey();
+    const pair = await this.#proofFor(cpKey);
+    if (link !== this.#link) return;
+    const seq = ++this.#seq;
+    const check = { type: "HEALTH_CHECK", cp_id: this.cpId, seq, pair, cp_key: cpKey };
     if (!(await link.send(check))) return;
     setTimeout(() => {
       if (this.#stopped || link !== this.#link || this.#answered >= seq) return;
@@ -63,10 +78,21 @@ export class EngineChecker {
     }, CHECK_TIMEOUT_MS);
   }
 
+  async #proofFor(cpKey: CpKey | undefined): Promise<string | undefined> {
+    const pairing = this.#pairing;
+    if (!pairing) return undefined;
+    const made = this.#proof;
+    if (made && made.cpKey === cpKey) return made.proof;
+    const proof = await pairingProof(pairing, this.cpId, cpKey);
+    this.#proof = { cpKey, proof };
+    return proof;
+  }
+
   async #connect(): Promise<void> {
     this.#connecting = true;
     try {
-      this.#proof = await this.proof();
+      this.#pairing = await this.pairing();
+      this.#proof = undefined;
       const conn = await Deno.connect({ hostname: this.engine.host, port: this.engine.port });
       if (this.#stopped) {
         conn.close();

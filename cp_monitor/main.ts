@@ -20,7 +20,7 @@ import { hostPortText } from "../shared/net/host_port.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { logger } from "../shared/process/log.ts";
 import type { Health } from "../shared/protocol/messages.ts";
-import { pairingKey, pairingProof } from "../shared/protocol/pairing.ts";
+import { pairingKey } from "../shared/protocol/pairing.ts";
 import { readPairingFile } from "../shared/process/pairing_file.ts";
 import { readPemFile } from "../shared/net/pem_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
@@ -130,6 +130,8 @@ const link = new CentralLink(
   {
     up: (message) => {
       status.print(`Central: ${message}`);
+      // The registration brought a new key: the engine signs with it from the next reading.
+      checker.checkNow();
       draw();
     },
     down: (why) => {
@@ -164,14 +166,15 @@ const checker = new EngineChecker(
     draw();
   },
   1000,
-  pairingProofOf,
+  pairingKeyOf,
+  () => link.cpKey,
 );
 onShutdown("engine checker", () => checker.stop());
 
-/** The proof for this CP under the engine's pairing secret: given, or its file on this PC. */
-async function pairingProofOf(): Promise<string | undefined> {
+/** The key of the engine's pairing secret: given, or its file on this PC. */
+async function pairingKeyOf(): Promise<CryptoKey | undefined> {
   const secret = config.pair ?? await readPairingFile(config.engine.port);
-  return secret === undefined ? undefined : pairingProof(await pairingKey(secret), config.cpId);
+  return secret === undefined ? undefined : await pairingKey(secret);
 }
 
 log.info(

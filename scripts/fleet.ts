@@ -17,6 +17,7 @@ import { JsonProducer } from "../shared/kafka/producer.ts";
 import { stdinLines } from "../shared/term/input.ts";
 import { IoLag } from "../shared/net/io_lag.ts";
 import { setLevel } from "../shared/process/log.ts";
+import { type MacKey, macKey, signedHeaders } from "../shared/protocol/record_mac.ts";
 import {
   type ControlMessage,
   parseControlMessage,
@@ -76,6 +77,7 @@ export class Fleet {
   #consumer?: RunningConsumer;
   readonly #topics = topicNames();
   #driverSeq = 0;
+  readonly #macKeys = new Map<string, MacKey>();
   #stopIoLag = () => {};
 
   constructor(readonly options: FleetOptions) {}
@@ -238,18 +240,32 @@ export class Fleet {
     void this.#send(out);
   }
 
+  // Signed like a real engine's, with the key each CP's link got in WELCOME: Central drops
+  // what is not, and the bench measures Central with the checks it makes in production.
   async #send(messages: TelemetryMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 1000) {
       const chunk = messages.slice(i, i + 1000);
-      await this.#producer!.send(
-        this.#topics.telemetry,
-        chunk.map((m) => ({ key: m.cp_id, value: m })),
-      )
+      const records = [];
+      for (const m of chunk) {
+        const key = this.#macKey(m.cp_id);
+        if (!key) continue; // not registered yet: a real engine has no key either
+        const value = JSON.stringify(m);
+        records.push({ key: m.cp_id, value, headers: await signedHeaders(key, value) });
+      }
+      await this.#producer!.sendRaw(this.#topics.telemetry, records)
         .then(() => (this.counters.telemetrySent += chunk.filter((m) =>
           m.type === "TELEMETRY"
         ).length))
         .catch(() => {});
     }
+  }
+
+  #macKey(cpId: string): MacKey | undefined {
+    const key = this.links.get(cpId)?.cpKey;
+    if (!key) return undefined;
+    let mac = this.#macKeys.get(cpId);
+    if (mac?.id !== key.id) this.#macKeys.set(cpId, mac = macKey(key));
+    return mac;
   }
 
   /** Closes one CP's monitor link (as if its monitor died). */

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { PROGRAMS } from "../scripts/programs.ts";
 import {
   E2E,
@@ -36,34 +35,17 @@ async function engine(s: Scenario, port: number, extra: string[], name: string):
   return p;
 }
 
-/** Everything on the scenario's telemetry_topic since it began, as parsed messages. */
+/** Every end of supply on the scenario's telemetry_topic since it began, as it arrives. */
 async function readTelemetry(s: Scenario): Promise<{ ends: SupplyEnd[]; stop(): Promise<void> }> {
-  const kafka = new Kafka({
-    clientId: "test-reader",
-    brokers: [s.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({
-    groupId: `test-reader-${crypto.randomUUID()}`,
-    sessionTimeout: 6000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-    readUncommitted: true, // as every reader of what Central writes (startConsumer)
-  });
-  const ends: SupplyEnd[] = [];
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [`${s.env.EV_TOPIC_PREFIX}telemetry_topic`],
-    fromBeginning: true,
-  });
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      const m = parseTelemetryMessage(JSON.parse(message.value!.toString()));
-      if (m.type === "SUPPLY_END") ends.push(m);
-      return Promise.resolve();
+  const watched = await s.watch("telemetry_topic");
+  return {
+    get ends() {
+      return watched.seen.map(parseTelemetryMessage).filter((m): m is SupplyEnd =>
+        m.type === "SUPPLY_END"
+      );
     },
-  });
-  return { ends, stop: () => consumer.disconnect() };
+    stop: watched.stop,
+  };
 }
 
 /** The record file's lines. */

@@ -15,6 +15,7 @@ import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
 import { eventually } from "../shared/process/eventually.ts";
 import { parseControlMessage, type Ticket } from "../shared/protocol/messages.ts";
 import { pairingKey, pairingProof } from "../shared/protocol/pairing.ts";
+import { macKey, signedHeaders } from "../shared/protocol/record_mac.ts";
 import { readPairingFile } from "../shared/process/pairing_file.ts";
 
 export { eventually };
@@ -332,7 +333,7 @@ export class Scenario {
    */
   async produceRaw(
     topic: "requests_topic" | "telemetry_topic" | "control_topic",
-    messages: { key?: string; value: string }[],
+    messages: { key?: string; value: string; headers?: Record<string, string> }[],
     clientId = "raw-client",
   ): Promise<void> {
     const kafka = new Kafka({ clientId, brokers: [this.bootstrap], logLevel: logLevel.NOTHING });
@@ -348,6 +349,48 @@ export class Scenario {
     } finally {
       await producer.disconnect();
     }
+  }
+
+  /**
+   * Every record on one of this scenario's topics, from its beginning, as it arrives: its
+   * JSON in `seen` (what is not JSON is left out), and each record with its headers (a CP's
+   * authentication code) in `records`.
+   */
+  async watch(topic: "requests_topic" | "telemetry_topic" | "control_topic"): Promise<{
+    seen: Record<string, unknown>[];
+    records: SeenRecord[];
+    stop(): Promise<void>;
+  }> {
+    const kafka = new Kafka({
+      clientId: "test-watch",
+      brokers: [this.bootstrap],
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: `watch-${crypto.randomUUID()}`,
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+      readUncommitted: true, // as every reader of what Central writes (startConsumer)
+    });
+    const seen: Record<string, unknown>[] = [];
+    const records: SeenRecord[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${this.env.EV_TOPIC_PREFIX}${topic}`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const text = message.value?.toString() ?? "";
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        records.push({ key: message.key?.toString(), text, headers });
+        try {
+          seen.push(JSON.parse(text));
+        } catch { /* not ours to judge here */ }
+        return Promise.resolve();
+      },
+    });
+    return { seen, records, stop: () => consumer.disconnect().catch(() => {}) };
   }
 
   /** Stops every program (Ctrl+C first). */
@@ -500,6 +543,50 @@ async function runScenario(
     await stopBroker();
     await Deno.remove(s.dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Waits until each of Central's counters (`GET /metrics`) named in `atLeast` has grown by at
+ * least that much since `before`; returns how much each has grown.
+ */
+export function countersGrown<K extends string>(
+  net: Pick<Network, "metrics">,
+  before: Record<string, number>,
+  atLeast: Record<K, number>,
+  what = "every message counted",
+): Promise<Record<K, number>> {
+  const names = Object.keys(atLeast) as K[];
+  return eventually(what, async () => {
+    const m = await net.metrics();
+    const grown = Object.fromEntries(names.map((k) => [k, m[k] - before[k]])) as Record<K, number>;
+    return names.every((k) => grown[k] >= atLeast[k]) && grown;
+  });
+}
+
+/** A record read off a topic by {@link Scenario.watch}. */
+export interface SeenRecord {
+  key: string | undefined;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The headers that sign `value` as `cpId`'s engine would, with the key Central stored for it
+ * in `dbPath`: what someone who stole a CP's key could send.
+ */
+export function signedAs(
+  dbPath: string,
+  cpId: string,
+  value: string,
+): Promise<Record<string, string>> {
+  const row = query(
+    dbPath,
+    (d) => d.prepare("SELECT key_id, secret FROM cp_keys WHERE cp_id = ?").get(cpId),
+  ) as
+    | { key_id: number; secret: string }
+    | undefined;
+  if (!row) throw new Error(`no key stored for ${cpId}`);
+  return signedHeaders(macKey({ id: row.key_id, secret: row.secret }), value);
 }
 
 /** Opens a database read-only, runs `fn`, closes it. */

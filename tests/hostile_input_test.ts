@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import assert from "node:assert/strict";
-import { E2E, eventually, query, withScenario } from "./harness.ts";
+import { countersGrown, E2E, query, signedAs, withScenario } from "./harness.ts";
 import { isError, RawClient } from "./raw_tcp.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -161,7 +161,8 @@ Deno.test(
 );
 
 Deno.test(
-  "issue 16, finding 3: a forged reading with the real ids changes nothing and stales nothing",
+  "issue 16, finding 3: a forged reading with the real ids changes nothing and stales nothing, " +
+    "signed with the CP's own key it is still held to what the CP can deliver",
   E2E,
   () =>
     withScenario(async (s) => {
@@ -169,9 +170,8 @@ Deno.test(
       const driver = await s.driver("D1", ["CP-01"]);
       await driver.waitFor(/^CHARGING CP-01: 0\.0[2-9]/);
       const session = query(net.db, (d) => d.prepare("SELECT * FROM sessions").get()) as Row;
-      await s.produceRaw("telemetry_topic", [{
-        key: "CP-01",
-        value: JSON.stringify({
+      const forged = () =>
+        JSON.stringify({
           type: "TELEMETRY",
           id: crypto.randomUUID(),
           ts: Date.now(),
@@ -181,8 +181,16 @@ Deno.test(
           consumo_kwh: 1000,
           importe_eur: 0.5,
           seq: 9_000_000_000,
-        }),
-      }], "forger");
+        });
+      // From anyone who can write to Kafka: no code under CP-01's key.
+      await s.produceRaw("telemetry_topic", [{ key: "CP-01", value: forged() }], "forger");
+      await net.central.waitFor(
+        /dropped 1 telemetry record\(s\) without a valid authentication code \(last: CP-01 .*: no authentication code\)/,
+      );
+      // From someone holding CP-01's key (a stolen CP): signed, but not what a CP can do.
+      const value = forged();
+      const headers = await signedAs(net.db, "CP-01", value);
+      await s.produceRaw("telemetry_topic", [{ key: "CP-01", value, headers }], "forger");
       await net.central.waitFor(/telemetry for CP-01 dropped: seq 9000000000/);
       // The real readings go on being applied, and the charge ends as the engine says.
       const ticket = await driver.waitFor(/^TICKET CP-01: ENDED \(COMPLETED\)/, 30_000);
@@ -190,6 +198,8 @@ Deno.test(
       assert.equal(row.status, "ENDED", ticket);
       assert.equal(row.end_reason, "COMPLETED");
       assert.ok((row.consumo_kwh as number) < 1, `${row.consumo_kwh} kWh stored`);
+      const m = await net.metrics();
+      assert.equal(m.unauthenticated, 1);
     }),
 );
 
@@ -247,13 +257,21 @@ Deno.test(
         const values = invalid.filter((m) => m.topic === topic).map(({ value }) => ({ value }));
         await s.produceRaw(topic, values, "hostile");
       }
+      // Signed with the key of the CP they name (a CP that holds its key but lies): the
+      // rules hold them. The same unsigned: dropped before the rules.
+      const signed = await Promise.all(ignored.map(async (value) => ({
+        value,
+        headers: await signedAs(net.db, JSON.parse(value).cp_id, value),
+      })));
+      await s.produceRaw("telemetry_topic", signed, "hostile");
       await s.produceRaw("telemetry_topic", ignored.map((value) => ({ value })), "hostile");
-      const counted = await eventually("every hostile message counted", async () => {
-        const m = await net.metrics();
-        const delta = { invalid: m.invalid - before.invalid, ignored: m.ignored - before.ignored };
-        return delta.invalid >= invalid.length && delta.ignored >= ignored.length && delta;
+      const counted = await countersGrown(net, before, {
+        invalid: invalid.length,
+        ignored: ignored.length,
+        unauthenticated: ignored.length,
       });
       assert.equal(counted.invalid, invalid.length, "only the hostile records were not messages");
+      assert.equal(counted.unauthenticated, ignored.length, "only the unsigned copies");
       await driver.waitFor(/^CHARGING CP-01/, 5000, driver.mark());
       const after = query(net.db, (d) => d.prepare("SELECT * FROM sessions").all()) as Row[];
       assert.equal(after.length, 1);

@@ -6,7 +6,6 @@
  * word is read on telemetry_topic, apart from Central, as the independent record.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import { join } from "node:path";
 import { encodeFrame, FrameDecoder } from "../shared/protocol/framing.ts";
 import { isNormalEnd, stamp, type SupplyEnd, type Ticket } from "../shared/protocol/messages.ts";
@@ -19,40 +18,12 @@ import {
   type Network,
   type Proc,
   query,
-  type Scenario,
+  signedAs,
   ticketOf,
   withScenario,
 } from "./harness.ts";
 
 type Row = Record<string, unknown>;
-
-/** Every message on one of the scenario's topics, from its beginning, as it arrives. */
-async function watch(s: Scenario, topic: "telemetry_topic" | "control_topic") {
-  const kafka = new Kafka({
-    clientId: "settlement-test",
-    brokers: [s.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({
-    groupId: `watch-${crypto.randomUUID()}`,
-    sessionTimeout: 6000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-    readUncommitted: true, // as every reader of what Central writes (startConsumer)
-  });
-  const seen: Record<string, unknown>[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: `${s.env.EV_TOPIC_PREFIX}${topic}`, fromBeginning: true });
-  await consumer.run({
-    eachMessage: ({ message }) => {
-      try {
-        seen.push(JSON.parse(message.value?.toString() ?? "null"));
-      } catch { /* not ours to judge here */ }
-      return Promise.resolve();
-    },
-  });
-  return { seen, stop: () => consumer.disconnect().catch(() => {}) };
-}
 
 /**
  * An engine's health port that answers every check OK: a CP whose monitor sees an idle,
@@ -159,8 +130,8 @@ Deno.test(
         centralArgs: ["--telemetry-timeout", "3"],
       });
       const { engine, monitor, enginePort } = net.cps["CP-A"];
-      const telemetry = await watch(s, "telemetry_topic");
-      const control = await watch(s, "control_topic");
+      const telemetry = await s.watch("telemetry_topic");
+      const control = await s.watch("control_topic");
       let standIn: { close: () => void } | undefined;
       try {
         const d1 = await s.driver("D1", ["CP-A"]);
@@ -269,8 +240,8 @@ Deno.test(
     withScenario(async (s) => {
       const net = await s.network(["CP-B"], { engineArgs: ["--duration", "6"] });
       const { engine, monitor } = net.cps["CP-B"];
-      const telemetry = await watch(s, "telemetry_topic");
-      const control = await watch(s, "control_topic");
+      const telemetry = await s.watch("telemetry_topic");
+      const control = await s.watch("control_topic");
       try {
         const d1 = await s.driver("D1", ["CP-B"]);
         await d1.waitFor(/^AUTHORIZED at CP-B/);
@@ -311,7 +282,14 @@ Deno.test(
           reason: "COMPLETED",
           ended_at: Date.now() - 1_000,
         });
-        await s.produceRaw("telemetry_topic", [{ key: "CP-B", value: JSON.stringify(end) }]);
+        // Signed with CP-B's key, as the engine would: Central takes nothing unsigned.
+        const endText = JSON.stringify(end);
+        const endHeaders = await signedAs(net.db, "CP-B", endText);
+        await s.produceRaw("telemetry_topic", [{
+          key: "CP-B",
+          value: endText,
+          headers: endHeaders,
+        }]);
         const row = await eventually("the row settled", () => {
           const r = sessionRow(net, sessionId);
           return r?.provisional === 0 ? r : undefined;
@@ -322,19 +300,26 @@ Deno.test(
           "COMPLETED stays COMPLETED, not DRIVER_CANCELLED",
         );
         assertSettledTo(row, await finalTicket(control.seen, sessionId), end);
-        const ack = await eventually("Central's acknowledgement", () =>
-          control.seen.find((m) => m.type === "SUPPLY_END_ACK" && m.session_id === sessionId));
+        const ack = await eventually(
+          "Central's acknowledgement",
+          () => control.seen.find((m) => m.type === "SUPPLY_END_ACK" && m.session_id === sessionId),
+        );
         assert.equal(ack.cp_id, "CP-B");
 
         // A later end for the session (a resend, even one with other figures) changes nothing:
         // the first the engine reported is final; it is acknowledged again.
-        const repeat = { ...end, id: crypto.randomUUID(), consumo_kwh: 9 };
-        await s.produceRaw("telemetry_topic", [{ key: "CP-B", value: JSON.stringify(repeat) }]);
-        await eventually("the repeat acknowledged", () =>
-          control.seen.filter((m) =>
-            m.type === "SUPPLY_END_ACK" && m.session_id === sessionId
-          )
-            .length >= 2);
+        const repeat = JSON.stringify({ ...end, id: crypto.randomUUID(), consumo_kwh: 9 });
+        await s.produceRaw("telemetry_topic", [{
+          key: "CP-B",
+          value: repeat,
+          headers: await signedAs(net.db, "CP-B", repeat),
+        }]);
+        await eventually(
+          "the repeat acknowledged",
+          () =>
+            control.seen.filter((m) => m.type === "SUPPLY_END_ACK" && m.session_id === sessionId)
+              .length >= 2,
+        );
         assert.equal(sessionRow(net, sessionId)!.consumo_kwh, delivered);
       } finally {
         thaw(engine, monitor);

@@ -8,6 +8,7 @@
 import type {
   Consumer,
   EachBatchPayload,
+  IHeaders,
   Kafka,
   KafkaMessage,
   TopicPartitionOffset,
@@ -29,6 +30,8 @@ export interface KafkaRecord {
   timestamp: number;
   key: string | undefined;
   text: string;
+  /** The record's headers as kafkajs gives them (e.g. a CP's authentication code). */
+  headers: IHeaders | undefined;
 }
 
 /** A record and the message it holds (one object: Central reads thousands a second). */
@@ -311,6 +314,7 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): Consumed<u
     timestamp: Number(m.timestamp),
     key: m.key ? decoder.decode(m.key) : undefined,
     text: m.value ? decoder.decode(m.value) : "",
+    headers: m.headers,
     message: undefined,
   };
 }

@@ -38,8 +38,11 @@ export class JsonProducer {
     );
   }
 
-  /** Sends values that are already JSON text. */
-  async sendRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+  /** Sends values that are already JSON text (with headers, e.g. a CP's code on them). */
+  async sendRaw(
+    topic: string,
+    messages: { key: string; value: string; headers?: Record<string, string> }[],
+  ): Promise<void> {
     if (messages.length === 0) return;
     await this.#producer.send({ topic, acks: -1, messages });
   }

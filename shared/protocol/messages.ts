@@ -8,6 +8,7 @@
  * @module
  */
 import { encodeFrame } from "./framing.ts";
+import { cpKeyField } from "./record_mac.ts";
 import {
   bool,
   count,
@@ -394,8 +395,16 @@ const welcome = {
   state: text(40),
   message: text(300),
   heartbeat_ms: beatInterval,
+  /**
+   * The CP's new key (shared/protocol/record_mac.ts), issued at every registration: its engine
+   * signs its telemetry with it. Absent from Centrals older than the key.
+   */
+  cp_key: optional(cpKeyField),
 };
-/** Central accepted a registration; `heartbeat_ms` is the interval it asks for. */
+/**
+ * Central accepted a registration; `heartbeat_ms` is the interval it asks for. Carries a
+ * secret: never logged.
+ */
 export type Welcome = Infer<typeof welcome>;
 
 const refused = { type: oneOf("REFUSED"), reason: text(300) };
@@ -434,10 +443,13 @@ const healthCheck = {
   cp_id: id,
   seq: count,
   pair: optional(text(128)),
+  /** The key Central issued the CP at its last registration, covered by the proof. */
+  cp_key: optional(cpKeyField),
 };
 /**
- * Every second the monitor asks its engine how it is, telling it its CP id, with its pairing
- * proof (shared/protocol/pairing.ts): without a valid one the engine answers nothing.
+ * Every second the monitor asks its engine how it is, telling it its CP id and the CP's key,
+ * with its pairing proof (shared/protocol/pairing.ts): without a valid one the engine answers
+ * nothing and takes nothing from the check.
  */
 export type HealthCheck = Infer<typeof healthCheck>;
 
