@@ -2,7 +2,8 @@
  * `deno task bench [--steps 100,1000,5000,10000] [--window 10] [--fleet-nice 19]
  * [--central-nice -10] [--profile]`: how far one Central goes.
  *
- * First the raw ceiling: a bare kafkajs producer → consumer of telemetry-sized messages on
+ * First what checking a record's code costs (scripts/mac_cost.ts), and the raw ceiling: a bare
+ * kafkajs producer → consumer of telemetry-sized messages on
  * the same broker. Then, for each fleet size, a real EV_Central process under fleet processes
  * (scripts/fleet.ts, up to 5,000 CPs each) where every CP supplies and sends telemetry at
  * 1 Hz, while a probe driver in this process asks for charges at a steady rate and times
@@ -27,6 +28,7 @@ import { RequestProbe } from "./request_probe.ts";
 import { freePort, startBroker } from "./broker.ts";
 import { PROGRAMS } from "./programs.ts";
 import { CpuProfiler, hotSpots } from "./cpu_profile.ts";
+import { macCost } from "./mac_cost.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -394,6 +396,9 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
 /** The fleet's id of its `i`-th CP. */
 const fleetId = (i: number) => `F-${String(i).padStart(5, "0")}`;
 
+const mac = await macCost();
+console.log("checking a record's code, µs per record:");
+console.table([mac]);
 const ceiling = await rawCeiling(100_000);
 console.log(`raw kafkajs ceiling: ${Math.round(ceiling)} telemetry messages/s`);
 const results: StepResult[] = [];
@@ -416,7 +421,8 @@ if (results.length === 0) {
 const headers = Object.keys(results[0] ?? {});
 const md = [
   `Raw kafkajs ceiling on this machine: **${Math.round(ceiling)}** telemetry messages/s. ` +
-  `Fleets at nice ${fleetNice}, Central at nice ${centralNice}.`,
+  `Fleets at nice ${fleetNice}, Central at nice ${centralNice}. Checking a record's code: ` +
+  `${mac.blake3_keyed_us} µs (keyed BLAKE3; HMAC-SHA256 ${mac.hmac_sha256_node_us} µs).`,
   "",
   `| ${headers.join(" | ")} |`,
   `| ${headers.map(() => "---").join(" | ")} |`,
