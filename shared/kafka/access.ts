@@ -78,3 +78,21 @@ function* causes(e: unknown, depth = 0): Generator<unknown> {
   if (originalError !== e) yield* causes(originalError, depth + 1);
   if (Array.isArray(errors)) { for (const x of errors) yield* causes(x, depth + 1); }
 }
+
+/**
+ * The one line a program shows for a Kafka error: the refusal's own text when it is one (see
+ * {@link accessDenied}); otherwise kafkajs' message, with a hint when a client without
+ * credentials had its connection closed (what a secure broker does to those who do not log in).
+ */
+export function kafkaErrorText(e: unknown, kafka?: Kafka): string {
+  const denied = accessDenied(e, kafka);
+  if (denied) return denied.message;
+  const text = e instanceof Error ? e.message : String(e);
+  const closed = [...causes(e)].some((c) =>
+    /ConnectionClosed|closed connection/i.test(`${(c as Error).name} ${(c as Error).message}`)
+  );
+  return closed && (kafka === undefined || kafkaUser(kafka) === undefined)
+    ? `${text} (a secure broker closes connections that do not log in: give --kafka-user and ` +
+      "--kafka-password-file, or EV_KAFKA_USER and EV_KAFKA_PASSWORD)"
+    : text;
+}
