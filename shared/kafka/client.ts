@@ -8,7 +8,7 @@ import { type Admin, Kafka, logLevel, type SASLOptions } from "kafkajs";
 import "./kafkajs_warnings.ts";
 import { errorText, logger } from "../process/log.ts";
 import { retry } from "../process/retry.ts";
-import { accessDenied, rememberUser } from "./access.ts";
+import { accessDenied, KafkaAccessDenied, rememberUser } from "./access.ts";
 import type { KafkaCredentials } from "./credentials.ts";
 
 const kafkaLog = logger("kafka");
@@ -80,7 +80,13 @@ export async function ensureTopics(
         topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
         waitForLeaders: false,
       }).catch((e) => {
-        throw accessDenied(e, kafka, `create topic ${missing.join(", ")}`) ?? e;
+        // Topics a user may not describe are not listed: missing, or another role's.
+        const denied = accessDenied(e, kafka, `see or create topic ${missing.join(", ")}`);
+        if (!denied) throw e;
+        throw new KafkaAccessDenied(
+          `${denied.message}: is it this program's user? On a secure broker only the admin ` +
+            "makes topics, each network's at start (deno task broker --secure --prefix <p>)",
+        );
       });
       if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
     }
