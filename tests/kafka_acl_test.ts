@@ -133,7 +133,10 @@ Deno.test(
       assert.equal(ticket.reason, "COMPLETED");
       assert.ok(ticket.consumo_kwh > 0);
 
+      // A clean stop releases the network claim: Central trims its claim topic (Delete).
+      assert.equal((await central.stop()).code, 0, "Central stops cleanly");
       const printed = s.procs.flatMap((p) => p.output).join("\n");
+      assert.doesNotMatch(printed, /AUTHORIZATION_FAILED|may not|closing network claim/);
       for (const [role, login] of Object.entries(s.credentials!)) {
         assert.ok(!printed.includes(login.password), `${role}'s password is never printed`);
       }
