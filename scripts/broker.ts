@@ -380,10 +380,17 @@ if (import.meta.main) {
       values.data ?? join(ROOT, ".tools", "kafka-data-secure"),
     );
     try {
-      const admin = kafkaCredentials({
-        "kafka-user": "admin",
-        "kafka-password-file": join(dir, "admin.password"),
-      })!;
+      const file = join(dir, "admin.password");
+      const password = await Deno.readTextFile(file).catch(() => {
+        throw new Error(
+          `cannot read ${file}: give --credentials <the broker's credentials folder>`,
+        );
+      });
+      const admin: KafkaCredentials = {
+        mechanism: "scram-sha-256",
+        username: "admin",
+        password: password.trim(),
+      };
       for (const prefix of values.prefix ?? [""]) {
         await grantNetwork(values.grant, admin, prefix);
         console.error(`topics and ACLs of EV_TOPIC_PREFIX "${prefix}" made on ${values.grant}`);
