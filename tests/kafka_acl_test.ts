@@ -142,3 +142,22 @@ Deno.test(
       }
     }),
 );
+
+Deno.test(
+  "a standby Central on the central user takes the network over after a kill -9 (its ids, its ACLs)",
+  E2E,
+  () =>
+    withSecureScenario(async (s) => {
+      const a = await s.central(freePort(), join(s.dir, "a.db"), ["--http", "off"]);
+      const b = s.spawn(
+        "central",
+        [String(freePort()), s.bootstrap, join(s.dir, "b.db"), "--http", "off"],
+        "central B",
+      );
+      await b.waitFor(/standby: another Central serves this network/, 30_000);
+      a.signal("SIGKILL");
+      // Fencing A takes every transactional id of the ring: the prefixed ACL must cover them.
+      await b.waitFor(/this Central now serves the network/, 30_000);
+      await b.waitFor(/listening for monitors on port/, 30_000);
+    }),
+);
