@@ -58,6 +58,10 @@ export function secureBroker(): Promise<Broker> {
       try {
         Deno.kill(b.pid, "SIGKILL");
       } catch { /* gone */ }
+      // Its password files too: nothing of a test's secure broker outlives the test.
+      try {
+        Deno.removeSync(dataDir, { recursive: true });
+      } catch { /* a file still held: the temp folder's cleaner gets it */ }
     });
     return b;
   })();
