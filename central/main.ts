@@ -25,6 +25,8 @@ import { listenErrorText } from "../shared/net/listen_error.ts";
 import type { FramedServer } from "../shared/net/framed_server.ts";
 import { readLines, restoreTerminal } from "../shared/term/input.ts";
 import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
+import { CREDENTIAL_OPTIONS, kafkaCredentials } from "../shared/kafka/credentials.ts";
+import { kafkaErrorText } from "../shared/kafka/access.ts";
 import { errorText, logger, setSink } from "../shared/process/log.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { openFilesLimit } from "../shared/process/open_files.ts";
@@ -107,6 +109,7 @@ const spec = {
     "heartbeat-timeout": seconds("declare a silent monitor DESCONECTADO after this long", "3"),
     "telemetry-timeout": seconds("abort a running session whose telemetry stops this long", "10"),
     "request-timeout": seconds("deny requests that waited in Kafka longer than this", "10"),
+    ...CREDENTIAL_OPTIONS,
   },
   notes: [
     COMMAND_HELP,
@@ -146,6 +149,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => {
     heartbeatTimeoutMs: ms("heartbeat-timeout", 0.5),
     telemetryTimeoutMs: ms("telemetry-timeout", 1),
     requestTimeoutMs: ms("request-timeout", 1),
+    kafka: kafkaCredentials(options),
   };
 });
 
@@ -169,7 +173,7 @@ let leaseLost = false;
 /** Leaves the full-screen dashboard, once there is one. */
 let stopScreen = () => {};
 const topics = topicNames();
-const kafka = createKafka(brokerText, "ev-central");
+const kafka = createKafka(brokerText, "ev-central", config.kafka);
 // One active Central per network, whatever its database (central/kafka_claim.ts): every
 // write to Kafka goes through the claim's fenced producer. Watched while the lease is
 // awaited, so that a takeover of both waits out one timeout, not two.
@@ -269,7 +273,7 @@ async function claimNetwork(): Promise<void> {
     }, waiting.signal);
   } catch (e) {
     if (waiting.signal.aborted) await new Promise(() => {}); // shutting down: it exits
-    await fatal(`cannot use the Kafka broker at ${brokerText}`, errorText(e));
+    await fatal(`cannot use the Kafka broker at ${brokerText}`, kafkaErrorText(e, kafka));
   }
   await standbyHttp?.shutdown();
   standbyHttp = undefined;
@@ -376,7 +380,7 @@ try {
   await app.startKafka(kafka, claim.producer);
   onShutdown("kafka", () => app.stop());
 } catch (e) {
-  await fatal(`cannot use the Kafka broker at ${brokerText}`, errorText(e));
+  await fatal(`cannot use the Kafka broker at ${brokerText}`, kafkaErrorText(e, kafka));
 }
 onShutdown("monitor server", () => server!.close());
 dashboard.start();

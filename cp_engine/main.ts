@@ -21,6 +21,8 @@ import { listenErrorText } from "../shared/net/listen_error.ts";
 import { StatusLine } from "../shared/term/status_line.ts";
 import { readCommands, restoreTerminal } from "../shared/term/input.ts";
 import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
+import { CREDENTIAL_OPTIONS, kafkaCredentials } from "../shared/kafka/credentials.ts";
+import { kafkaErrorText } from "../shared/kafka/access.ts";
 import { startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
@@ -101,6 +103,7 @@ const spec = {
         "check from its monitor or without contact with Kafka",
       default: String(DEFAULT_AUTONOMY_S),
     },
+    ...CREDENTIAL_OPTIONS,
   },
   notes: [
     "Keys: f = toggle fault (answer KO), u = unplug (end the supply), q = quit.",
@@ -117,6 +120,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   autonomyS: parseNumber(options.autonomy!, "--autonomy", 1, 3600),
   record: options.record,
   pair: options.pair ?? Deno.env.get("EV_PAIR_SECRET") ?? undefined,
+  kafka: kafkaCredentials(options),
 }));
 const port = config.port;
 const recordPath = config.record ?? `ev-engine-${port}.jsonl`;
@@ -189,7 +193,7 @@ try {
 }
 onShutdown("health server", () => server.close());
 
-const kafka = createKafka(brokerText, "ev-engine");
+const kafka = createKafka(brokerText, "ev-engine", config.kafka);
 const producer = new JsonProducer(kafka);
 const sender = new TelemetrySender(producer, topics.telemetry, log, () => cpKey);
 
@@ -213,7 +217,9 @@ try {
   });
   await ensureTopics(kafka, [topics.control, topics.telemetry]);
 } catch (e) {
-  console.error(`EV_CP_E: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
+  console.error(
+    `EV_CP_E: error: cannot use the Kafka broker at ${brokerText}: ${kafkaErrorText(e, kafka)}`,
+  );
   await shutdown(1, "could not start");
 }
 

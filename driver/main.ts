@@ -11,6 +11,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { parseCommandLine, parseHostPort, parseId, parseNumber } from "../shared/process/cli.ts";
 import { hostPortText } from "../shared/net/host_port.ts";
 import { createKafka } from "../shared/kafka/client.ts";
+import { CREDENTIAL_OPTIONS, kafkaCredentials } from "../shared/kafka/credentials.ts";
+import { KafkaAccessDenied, kafkaErrorText } from "../shared/kafka/access.ts";
 import { startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
@@ -78,6 +80,7 @@ const spec = {
       help: "after the last request, wait this long for the final tickets of provisional ones",
       default: "30",
     },
+    ...CREDENTIAL_OPTIONS,
   },
   notes: ["Ctrl+C gives up the pending request or ends the running charge, and exits."],
 };
@@ -91,6 +94,7 @@ const config = parseCommandLine(spec, Deno.args, ({ positionals, options }) => (
   answerTimeoutMs: 1000 * parseNumber(options["answer-timeout"]!, "--answer-timeout", 1, 3600),
   silenceTimeoutMs: 1000 * parseNumber(options["silence-timeout"]!, "--silence-timeout", 2, 3600),
   settleTimeoutMs: 1000 * parseNumber(options["settle-timeout"]!, "--settle-timeout", 0, 3600),
+  kafka: kafkaCredentials(options),
 }));
 
 const status = new StatusLine("CHARGING");
@@ -136,7 +140,7 @@ function receiveTicket(t: Ticket, earlier: boolean): void {
 // on disk before the process exits.
 onShutdown("tickets", () => view.saved());
 
-const kafka = createKafka(brokerText, `ev-driver-${me}`);
+const kafka = createKafka(brokerText, `ev-driver-${me}`, config.kafka);
 const producer = new JsonProducer(kafka);
 try {
   await producer.connect();
@@ -202,7 +206,9 @@ try {
     );
   }
 } catch (e) {
-  console.error(`EV_Driver: error: cannot use the Kafka broker at ${brokerText}: ${errorText(e)}`);
+  console.error(
+    `EV_Driver: error: cannot use the Kafka broker at ${brokerText}: ${kafkaErrorText(e, kafka)}`,
+  );
   await shutdown(1, "could not start");
 }
 
@@ -229,6 +235,13 @@ async function send(m: RequestsMessage, key: string): Promise<void> {
       await producer.send(topics.requests, [{ key, value: m }]);
       return;
     } catch (e) {
+      // Kafka refused this user the requests topic: no retry will change that.
+      if (e instanceof KafkaAccessDenied) {
+        console.error(`EV_Driver: error: ${e.message}`);
+        // Not awaited: shutdown's closers wait for the charge flow that called this.
+        void shutdown(1, "Kafka refused access");
+        return;
+      }
       broker.sendFailed();
       if (stop.signal.aborted) {
         log.warn(`could not send ${m.type} (${errorText(e)}): the broker is unreachable`);

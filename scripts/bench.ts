@@ -22,6 +22,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { eventually } from "../shared/process/eventually.ts";
 import { lines } from "../shared/term/input.ts";
 import { createKafka } from "../shared/kafka/client.ts";
+import { kafkaCredentials } from "../shared/kafka/credentials.ts";
 import { setLevel } from "../shared/process/log.ts";
 import { topicNames } from "../shared/kafka/topics.ts";
 import { RequestProbe } from "./request_probe.ts";
@@ -307,7 +308,8 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       }
       return false;
     }, 180_000);
-    const kafka = createKafka(bootstrap!, "ev-bench-probe");
+    // EV_KAFKA_USER/EV_KAFKA_PASSWORD on a secure broker (the fleets inherit them too).
+    const kafka = createKafka(bootstrap!, "ev-bench-probe", kafkaCredentials({}));
     probe = new RequestProbe(kafka, topicNames(), spare, Number(values["request-rate"]));
     await probe.start();
     // Steady state: every CP but the spare ones supplies; the probe driver keeps asking.

@@ -3,7 +3,8 @@
  * from Maven Central with Maven, for machines without Docker. The jars are copied once into
  * `.tools/kafka-<version>/libs`; later runs need no network.
  *
- * As a program (`deno task broker`): runs in the foreground until Ctrl+C.
+ * As a program (`deno task broker`): runs in the foreground until Ctrl+C. With `--secure`,
+ * clients must log in (SASL/SCRAM) and ACLs decide what each may do (scripts/kafka/secure.ts).
  * As a module: {@link startBroker} for the tests and the demo.
  *
  * @module
@@ -12,8 +13,19 @@ import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import "../shared/kafka/kafkajs_warnings.ts";
+import { type KafkaCredentials, kafkaCredentials } from "../shared/kafka/credentials.ts";
+import { kafkaErrorText } from "../shared/kafka/access.ts";
+import {
+  credentialsDir,
+  grantNetwork,
+  type RoleCredentials,
+  rolePasswords,
+  SCRAM,
+  scramFormatArgs,
+  secureProperties,
+} from "./kafka/secure.ts";
 
 /** The Kafka version, also pinned in scripts/kafka/pom.xml and compose.yaml. */
 export const KAFKA_VERSION = "4.4.0";
@@ -42,6 +54,13 @@ export interface BrokerOptions {
   probe?: (bootstrap: string) => Promise<boolean>;
   /** The KRaft controller's port; by default a free one on the listen address. */
   controllerPort?: number;
+  /**
+   * SASL/SCRAM and ACLs (scripts/kafka/secure.ts). A data folder is formatted secure or
+   * plaintext once, and refuses the other mode afterwards.
+   */
+  secure?: boolean;
+  /** With `secure`: the topic prefixes (networks) whose topics and ACLs are made at start. */
+  prefixes?: string[];
 }
 
 /** A running broker. */
@@ -52,6 +71,10 @@ export interface Broker {
   stop(): Promise<void>;
   /** Resolves when the JVM exits. */
   exited: Promise<Deno.CommandStatus>;
+  /** A secure broker's users (admin, central, engine, driver) and their passwords. */
+  credentials?: RoleCredentials;
+  /** A secure broker's password files, `<role>.password`. */
+  credentialsDir?: string;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -107,8 +130,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const libs = await ensureKafkaLibs();
   const listenHost = opts.listenHost ?? "127.0.0.1";
   const advertised = opts.advertisedHost ?? (listenHost === "0.0.0.0" ? "127.0.0.1" : listenHost);
-  const controllerHost = listenHost === "0.0.0.0" ? "127.0.0.1" : listenHost;
+  // A secure broker's controller is on loopback (see secureProperties).
+  const controllerHost = listenHost === "0.0.0.0" || opts.secure ? "127.0.0.1" : listenHost;
   await Deno.mkdir(opts.dataDir, { recursive: true });
+  const logDir = join(opts.dataDir, "kraft");
+  const formatted = await exists(join(logDir, "meta.properties"));
+  await checkMode(opts.dataDir, formatted, opts.secure ? "secure" : "plaintext");
+  const credentials = opts.secure ? await rolePasswords(opts.dataDir, formatted) : undefined;
   // The controller's port is part of the formatted quorum: keep the one a data dir started with.
   const portFile = join(opts.dataDir, "controller-port");
   const controllerPort = opts.controllerPort ??
@@ -116,19 +144,27 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       ? Number(await Deno.readTextFile(portFile))
       : freePort(controllerHost));
   await Deno.writeTextFile(portFile, String(controllerPort));
-  const logDir = join(opts.dataDir, "kraft");
   const props = join(opts.dataDir, "server.properties");
-  await Deno.writeTextFile(
-    props,
-    [
-      "process.roles=broker,controller",
-      "node.id=1",
+  const listeners = credentials
+    ? secureProperties(
+      { listenHost, port: opts.port, advertised, controllerPort },
+      credentials.admin,
+    )
+    : [
       `controller.quorum.voters=1@${controllerHost}:${controllerPort}`,
       `listeners=PLAINTEXT://${listenHost}:${opts.port},CONTROLLER://${controllerHost}:${controllerPort}`,
       `advertised.listeners=PLAINTEXT://${advertised}:${opts.port}`,
       "controller.listener.names=CONTROLLER",
       "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
       "inter.broker.listener.name=PLAINTEXT",
+      "auto.create.topics.enable=true",
+    ];
+  await Deno.writeTextFile(
+    props,
+    [
+      "process.roles=broker,controller",
+      "node.id=1",
+      ...listeners,
       `log.dirs=${logDir}`,
       "num.partitions=3",
       "offsets.topic.replication.factor=1",
@@ -138,10 +174,11 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       "share.coordinator.state.topic.replication.factor=1",
       "share.coordinator.state.topic.min.isr=1",
       "group.initial.rebalance.delay.ms=0",
-      "auto.create.topics.enable=true",
       "log.retention.hours=24",
       "",
     ].join("\n"),
+    // A secure broker's holds the admin's password.
+    { mode: 0o600 },
   );
   const log4j = join(opts.dataDir, "log4j2.properties");
   await Deno.writeTextFile(
@@ -160,14 +197,16 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     ].join("\n"),
   );
   const classpath = `${libs}/*`;
-  if (!(await exists(join(logDir, "meta.properties")))) {
+  if (!formatted) {
     const id =
       (await run("java", ["-cp", classpath, "kafka.tools.StorageTool", "random-uuid"], "kafka id"))
         .trim().split("\n").pop()!;
-    await run(
-      "java",
-      ["-cp", classpath, "kafka.tools.StorageTool", "format", "-t", id, "-c", props],
-      "formatting Kafka storage",
+    const format = ["-cp", classpath, "kafka.tools.StorageTool", "format", "-t", id, "-c", props];
+    if (credentials) await formatWithUsers(opts.dataDir, format, credentials);
+    else await run("java", format, "formatting Kafka storage");
+    await Deno.writeTextFile(
+      join(opts.dataDir, MODE_FILE),
+      (opts.secure ? "secure" : "plaintext") + "\n",
     );
   }
   const [command, ...prefix] = [...(opts.wrap ?? []), "java"];
@@ -210,6 +249,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     bootstrap,
     pid: child.pid,
     exited: child.status,
+    credentials,
+    credentialsDir: credentials ? credentialsDir(opts.dataDir) : undefined,
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -232,20 +273,74 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     if (exited) {
       throw new Error(`the Kafka broker exited during start-up:\n${tail.join("\n")}`);
     }
-    if (await (opts.probe ?? answers)(bootstrap)) return broker;
+    const probe = opts.probe ?? ((b: string) => answers(b, credentials?.admin));
+    if (await probe(bootstrap)) break;
     if (Date.now() > deadline) {
       await broker.stop();
       throw new Error(`the Kafka broker did not answer within 90 s:\n${tail.join("\n")}`);
     }
     await delay(300);
   }
+  if (credentials) {
+    try {
+      for (const prefix of opts.prefixes ?? [""]) {
+        await grantNetwork(bootstrap, credentials.admin, prefix);
+      }
+    } catch (e) {
+      await broker.stop();
+      throw new Error(`could not create the topics and ACLs: ${(e as Error).message}`);
+    }
+  }
+  return broker;
 }
 
-/** Whether a broker at `bootstrap` answers a metadata request. */
-export async function answers(bootstrap: string): Promise<boolean> {
+/** Says whether a data folder was formatted secure or plaintext. */
+const MODE_FILE = "security-mode";
+
+/** Refuses a data folder formatted in the other mode: its users and listeners would not fit. */
+async function checkMode(dataDir: string, formatted: boolean, mode: string): Promise<void> {
+  if (!formatted) return;
+  const file = join(dataDir, MODE_FILE);
+  // Folders formatted before secure brokers existed are plaintext.
+  const was = (await exists(file)) ? (await Deno.readTextFile(file)).trim() : "plaintext";
+  if (was !== mode) {
+    throw new Error(
+      `the data folder ${dataDir} was formatted for a ${was} broker; use another --data for ` +
+        `a ${mode} one`,
+    );
+  }
+}
+
+/**
+ * Formats the storage with every role's SCRAM user. The passwords go to java in an argument
+ * file readable by this user only, removed at once, so they never show in `ps`.
+ */
+async function formatWithUsers(
+  dataDir: string,
+  format: string[],
+  credentials: RoleCredentials,
+): Promise<void> {
+  const argFile = join(dataDir, "format.args");
+  const args = [...format, ...scramFormatArgs(credentials)];
+  // Quoted, as java's @files split on spaces and read backslashes (a Windows path) as escapes.
+  const quoted = args.map((a) => `"${a.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`);
+  await Deno.writeTextFile(argFile, quoted.join("\n") + "\n", { mode: 0o600 });
+  try {
+    await run("java", [`@${argFile}`], "formatting Kafka storage");
+  } finally {
+    await Deno.remove(argFile).catch(() => {});
+  }
+}
+
+/** Whether a broker at `bootstrap` answers a metadata request (logged in, with `credentials`). */
+export async function answers(
+  bootstrap: string,
+  credentials?: KafkaCredentials,
+): Promise<boolean> {
   const kafka = new Kafka({
     clientId: "ev-broker-probe",
     brokers: [bootstrap],
+    ...(credentials ? { sasl: { ...credentials } as SASLOptions } : {}),
     connectionTimeout: 1000,
     requestTimeout: 2000,
     retry: { retries: 0 },
@@ -268,14 +363,47 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       port: { type: "string", default: "9092" },
-      data: { type: "string", default: join(ROOT, ".tools", "kafka-data") },
+      data: { type: "string" },
+      secure: { type: "boolean" },
+      prefix: { type: "string", multiple: true },
+      grant: { type: "string" },
+      credentials: { type: "string" },
       listen: { type: "string", default: "127.0.0.1" },
       "advertised-host": { type: "string" },
       probe: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.probe) Deno.exit((await answers(values.probe)) ? 0 : 1);
+  if (values.grant) {
+    // A secure broker started elsewhere (compose.yaml's kafka-secure): its topics and ACLs.
+    const dir = values.credentials ?? credentialsDir(
+      values.data ?? join(ROOT, ".tools", "kafka-data-secure"),
+    );
+    try {
+      const file = join(dir, "admin.password");
+      const password = await Deno.readTextFile(file).catch(() => {
+        throw new Error(
+          `cannot read ${file}: give --credentials <the broker's credentials folder>`,
+        );
+      });
+      const admin: KafkaCredentials = {
+        mechanism: "scram-sha-256",
+        username: "admin",
+        password: password.trim(),
+      };
+      for (const prefix of values.prefix ?? [""]) {
+        await grantNetwork(values.grant, admin, prefix);
+        console.error(`topics and ACLs of EV_TOPIC_PREFIX "${prefix}" made on ${values.grant}`);
+      }
+      Deno.exit(0);
+    } catch (e) {
+      console.error(`broker: error: ${kafkaErrorText(e)}`);
+      Deno.exit(1);
+    }
+  }
+  if (values.probe) {
+    Deno.exit((await answers(values.probe, kafkaCredentials({}))) ? 0 : 1);
+  }
   if (values.help) {
     console.log(
       `deno task broker — a local Apache Kafka ${KAFKA_VERSION} broker (KRaft, single node)
@@ -285,13 +413,32 @@ Options:
   --data <dir>             data folder (default .tools/kafka-data)
   --listen <addr>          address to listen on (default 127.0.0.1; 0.0.0.0 for other PCs)
   --advertised-host <h>    address other PCs use to reach this one (required with 0.0.0.0
-                           when clients run on other machines)`,
+                           when clients run on other machines)
+  --secure                 clients log in with SASL/${SCRAM} as admin, central, engine or
+                           driver, and ACLs allow each only what its programs do; passwords
+                           are made once and kept in <data>/credentials/<user>.password
+                           (default data folder .tools/kafka-data-secure)
+  --prefix <p>             with --secure: create the topics and ACLs of the network whose
+                           EV_TOPIC_PREFIX is <p> (default ""; repeat for several)
+  --grant <host:port>      only create the topics and ACLs (of each --prefix) on the secure
+                           broker there, as admin (compose.yaml's kafka-secure)
+  --credentials <dir>      with --grant: the folder of admin.password (default: the data
+                           folder's credentials/)
+  --probe <host:port>      exit 0 if a broker answers there (EV_KAFKA_USER/EV_KAFKA_PASSWORD
+                           to log in), 1 if not`,
     );
     Deno.exit(0);
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     console.error(`broker: error: --port must be 1-65535, got "${values.port}"`);
+    Deno.exit(2);
+  }
+  if (values.prefix && !values.secure) {
+    console.error(
+      "broker: error: --prefix goes with --secure (a plaintext broker lets " +
+        "programs create their topics)",
+    );
     Deno.exit(2);
   }
   if (values.listen === "0.0.0.0" && !values["advertised-host"]) {
@@ -302,14 +449,27 @@ Options:
     Deno.exit(2);
   }
   try {
+    const dataDir = values.data ??
+      join(ROOT, ".tools", values.secure ? "kafka-data-secure" : "kafka-data");
     const broker = await startBroker({
       port,
-      dataDir: values.data!,
+      dataDir,
       listenHost: values.listen,
       advertisedHost: values["advertised-host"],
       verbose: true,
+      secure: values.secure,
+      prefixes: values.prefix,
     });
     console.error(`Kafka ${KAFKA_VERSION} ready at ${broker.bootstrap} (Ctrl+C to stop)`);
+    if (broker.credentialsDir) {
+      const prefixes = (values.prefix ?? [""]).map((p) => `"${p}"`).join(", ");
+      console.error(
+        `secure: SASL/${SCRAM} with ACLs; topics and ACLs made for EV_TOPIC_PREFIX ${prefixes}\n` +
+          `users admin, central, engine, driver; their passwords are in ${broker.credentialsDir}\n` +
+          `e.g. EV_Driver ${broker.bootstrap} D-1 --kafka-user driver --kafka-password-file ` +
+          join(broker.credentialsDir, "driver.password"),
+      );
+    }
     const stop = () => void broker.stop().then(() => Deno.exit(0));
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);

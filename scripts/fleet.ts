@@ -12,6 +12,8 @@ import { parseArgs } from "node:util";
 import { CentralLink, LINK_DEFAULTS } from "../cp_monitor/central_link.ts";
 import { Engine } from "../cp_engine/engine.ts";
 import { createKafka, ensureTopics } from "../shared/kafka/client.ts";
+import { type KafkaCredentials, kafkaCredentials } from "../shared/kafka/credentials.ts";
+import { UsageError } from "../shared/process/cli.ts";
 import { type RunningConsumer, startConsumer } from "../shared/kafka/consumer.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { stdinLines } from "../shared/term/input.ts";
@@ -29,6 +31,11 @@ import { topicNames } from "../shared/kafka/topics.ts";
 /** What a fleet simulates. */
 export interface FleetOptions {
   broker: string;
+  /**
+   * On a secure broker: a fleet is drivers and engines at once, which no role's ACLs allow
+   * together (scripts/kafka/acls.ts): it logs in as admin.
+   */
+  credentials?: KafkaCredentials;
   central: { host: string; port: number };
   cps: number;
   /** Charge requests per second from random drivers (0: none). */
@@ -95,7 +102,7 @@ export class Fleet {
   /** Connects to Kafka, registers every CP with Central, and starts the clocks. */
   async start(): Promise<void> {
     const o = this.options;
-    const kafka = createKafka(o.broker, "ev-fleet");
+    const kafka = createKafka(o.broker, "ev-fleet", o.credentials);
     const t = this.#topics;
     await ensureTopics(kafka, [t.requests, t.telemetry, t.control]);
     this.#producer = new JsonProducer(kafka);
@@ -334,8 +341,18 @@ if (import.meta.main) {
       duration: { type: "string", default: "30" },
       "supply-all": { type: "boolean", default: false },
       control: { type: "boolean", default: false },
+      "kafka-user": { type: "string" },
+      "kafka-password-file": { type: "string" },
     },
   });
+  let credentials: KafkaCredentials | undefined;
+  try {
+    credentials = kafkaCredentials(values);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`fleet: error: ${e.message}`);
+    Deno.exit(2);
+  }
   setLevel("warn");
   const [host, port] = values.central!.split(":");
   const fleet = new Fleet({
@@ -349,6 +366,7 @@ if (import.meta.main) {
     faultRate: Number(values["fault-rate"]),
     durationS: Number(values.duration),
     supplyAll: values["supply-all"]!,
+    credentials,
   });
   await fleet.start();
   await fleet.registered(600_000);

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Broker, freePort, startBroker } from "../scripts/broker.ts";
+import { grantNetwork, type RoleCredentials } from "../scripts/kafka/secure.ts";
 import { type ProgramName, PROGRAMS } from "../scripts/programs.ts";
 import { eventually } from "../shared/process/eventually.ts";
 import { parseControlMessage, type Ticket } from "../shared/protocol/messages.ts";
@@ -41,6 +42,31 @@ export function broker(): Promise<string> {
     return ownBroker.bootstrap;
   })();
   return sharedBroker;
+}
+
+let sharedSecure: Promise<Broker> | undefined;
+
+/**
+ * A secure broker (SASL/SCRAM and ACLs, scripts/kafka/secure.ts) started once per test process,
+ * beside the plaintext one; each scenario on it gets its network's topics and ACLs
+ * ({@link withSecureScenario}).
+ */
+export function secureBroker(): Promise<Broker> {
+  sharedSecure ??= (async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "ev-test-kafka-secure-" });
+    const b = await startBroker({ port: freePort(), dataDir, secure: true, prefixes: [] });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.kill(b.pid, "SIGKILL");
+      } catch { /* gone */ }
+      // Its password files too: nothing of a test's secure broker outlives the test.
+      try {
+        Deno.removeSync(dataDir, { recursive: true });
+      } catch { /* a file still held: the temp folder's cleaner gets it */ }
+    });
+    return b;
+  })();
+  return sharedSecure;
 }
 
 /** A TCP port that is free right now on loopback. */
@@ -215,6 +241,11 @@ export class Proc {
 export class Scenario {
   readonly procs: Proc[] = [];
   readonly env: Record<string, string>;
+  /**
+   * On a secure broker: each program logs in as its role's user (EV_KAFKA_USER and
+   * EV_KAFKA_PASSWORD in its environment); the monitor has no Kafka client.
+   */
+  credentials?: RoleCredentials;
 
   constructor(readonly bootstrap: string, readonly dir: string) {
     this.env = {
@@ -237,10 +268,14 @@ export class Scenario {
    */
   spawn(program: ProgramName, args: string[], name: string = program, wrap: string[] = []): Proc {
     const p = PROGRAMS[program];
+    const login = program === "monitor" ? undefined : this.credentials?.[program];
+    const env = login
+      ? { ...this.env, EV_KAFKA_USER: login.username, EV_KAFKA_PASSWORD: login.password }
+      : this.env;
     const proc = new Proc(
       name,
       ["run", "--quiet", ...p.flags, join(ROOT, p.entry), ...args],
-      this.env,
+      env,
       this.dir,
       wrap,
     );
@@ -487,6 +522,21 @@ export async function api(
 export async function withScenario(fn: (s: Scenario) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ev-test-" });
   await runScenario(new Scenario(await broker(), dir), fn, async () => {});
+}
+
+/**
+ * Runs `fn` in a fresh {@link Scenario} on the shared secure broker ({@link secureBroker}):
+ * its network's topics and ACLs are made first, and every program logs in as its role.
+ */
+export async function withSecureScenario(
+  fn: (s: Scenario, broker: Broker) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ev-test-" });
+  const b = await secureBroker();
+  const s = new Scenario(b.bootstrap, dir);
+  s.credentials = b.credentials;
+  await grantNetwork(b.bootstrap, b.credentials!.admin, s.env.EV_TOPIC_PREFIX);
+  await runScenario(s, (s) => fn(s, b), async () => {});
 }
 
 /** A broker of one test's own, which the test may stop and start again (same port and data). */

@@ -4,10 +4,12 @@
  *
  * @module
  */
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel, type SASLOptions } from "kafkajs";
 import "./kafkajs_warnings.ts";
 import { errorText, logger } from "../process/log.ts";
 import { retry } from "../process/retry.ts";
+import { accessDenied, KafkaAccessDenied, rememberUser } from "./access.ts";
+import type { KafkaCredentials } from "./credentials.ts";
 
 const kafkaLog = logger("kafka");
 
@@ -17,11 +19,19 @@ const RETRIABLE =
 /** Partitions per topic: enough to spread CPs, few enough for a laptop broker. */
 export const PARTITIONS = 3;
 
-/** Creates a kafkajs client for `broker` (`host:port`). */
-export function createKafka(broker: string, clientId: string): Kafka {
-  return new Kafka({
+/**
+ * Creates a kafkajs client for `broker` (`host:port`); with `credentials`, it authenticates
+ * with SASL/SCRAM (over plaintext: a secure broker's listener is SASL_PLAINTEXT).
+ */
+export function createKafka(
+  broker: string,
+  clientId: string,
+  credentials?: KafkaCredentials,
+): Kafka {
+  const kafka = new Kafka({
     clientId,
     brokers: [broker],
+    ...(credentials ? { sasl: { ...credentials } as SASLOptions, ssl: false } : {}),
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
@@ -35,6 +45,8 @@ export function createKafka(broker: string, clientId: string): Kafka {
       else kafkaLog.debug(text);
     },
   });
+  if (credentials) rememberUser(kafka, credentials.username);
+  return kafka;
 }
 
 /**
@@ -51,16 +63,30 @@ export async function ensureTopics(
   partitions = PARTITIONS,
 ): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (e) {
+    throw accessDenied(e, kafka) ?? e;
+  }
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
       // false when another program created them first. Leaders are waited for below, not by
       // kafkajs: its wait gives up at once when a new topic is not in the metadata yet.
+      // On a secure broker only the admin creates topics (`deno task broker --secure`); a
+      // program whose topic is missing says which, rather than retry what it may not do.
       const created = await admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
         waitForLeaders: false,
+      }).catch((e) => {
+        // Topics a user may not describe are not listed: missing, or another role's.
+        const denied = accessDenied(e, kafka, `see or create topic ${missing.join(", ")}`);
+        if (!denied) throw e;
+        throw new KafkaAccessDenied(
+          `${denied.message}: is it this program's user? On a secure broker only the admin ` +
+            "makes topics, each network's at start (deno task broker --secure --prefix <p>)",
+        );
       });
       if (created) kafkaLog.info(`created topics ${missing.join(", ")}`);
     }

@@ -17,6 +17,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { errorText, type Logger, logger } from "../process/log.ts";
 import { retry } from "../process/retry.ts";
 import { decodeJson } from "../protocol/decode.ts";
+import { accessDenied } from "./access.ts";
 import { ensureTopics } from "./client.ts";
 
 const kafkaLog = logger("kafka");
@@ -205,8 +206,12 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const again = e.payload.restart;
+      // An ACL refusal names the user and what it may not do: kafkajs' text says neither.
+      const what = `read ${opts.topics.join(", ")} in consumer group ${opts.groupId}`;
+      const why = accessDenied(e.payload.error, opts.kafka, what)?.message ??
+        errorText(e.payload.error);
       log.warn(
-        `consumer ${opts.groupId} crashed: ${errorText(e.payload.error)}; ` +
+        `consumer ${opts.groupId} crashed: ${why}; ` +
           (again ? "kafkajs restarts it" : "starting a new one"),
       );
       if (!again && !stop.signal.aborted) void relaunch(consumer, "crashed");

@@ -13,20 +13,28 @@ import {
   type Transaction,
 } from "kafkajs";
 import { errorText } from "../process/log.ts";
+import { accessDenied } from "./access.ts";
 
 /** A producer of JSON messages. */
 export class JsonProducer {
   readonly #producer: Producer;
+  readonly #kafka: Kafka;
 
   constructor(kafka: Kafka) {
+    this.#kafka = kafka;
     this.#producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });
   }
 
-  connect(): Promise<void> {
-    return this.#producer.connect();
+  /** Connects; a refusal of the credentials is a `KafkaAccessDenied` (access.ts). */
+  async connect(): Promise<void> {
+    try {
+      await this.#producer.connect();
+    } catch (e) {
+      throw accessDenied(e, this.#kafka) ?? e;
+    }
   }
 
   /** Sends messages to `topic`, each keyed (by CP id) so one CP's messages stay in order. */
@@ -38,13 +46,20 @@ export class JsonProducer {
     );
   }
 
-  /** Sends values that are already JSON text (with headers, e.g. a CP's code on them). */
+  /**
+   * Sends values that are already JSON text (with headers, e.g. a CP's code on them). An ACL
+   * that forbids it is a final `KafkaAccessDenied` (access.ts) naming the user and the topic.
+   */
   async sendRaw(
     topic: string,
     messages: { key: string; value: string; headers?: Record<string, string> }[],
   ): Promise<void> {
     if (messages.length === 0) return;
-    await this.#producer.send({ topic, acks: -1, messages });
+    try {
+      await this.#producer.send({ topic, acks: -1, messages });
+    } catch (e) {
+      throw accessDenied(e, this.#kafka, `write to topic ${topic}`) ?? e;
+    }
   }
 
   disconnect(): Promise<void> {
@@ -163,7 +178,11 @@ export class TransactionalProducer {
   }
 
   async connect(): Promise<void> {
-    await Promise.all(this.#slots.map((s) => s.producer.connect()));
+    try {
+      await Promise.all(this.#slots.map((s) => s.producer.connect()));
+    } catch (e) {
+      throw accessDenied(e, this.kafka) ?? e;
+    }
   }
 
   /**
@@ -203,7 +222,14 @@ export class TransactionalProducer {
     messages: { key: string; value: string }[],
   ): Promise<RecordMetadata[]> {
     if (messages.length === 0) return Promise.resolve([]);
-    return this.#inTransaction((txn) => txn.send({ topic, acks: -1, messages }));
+    return this.#inTransaction((txn) => txn.send({ topic, acks: -1, messages })).catch((e) => {
+      throw accessDenied(
+        e,
+        this.kafka,
+        `write to topic ${topic} (transactional id ` +
+          `${this.transactionalId})`,
+      ) ?? e;
+    });
   }
 
   /**
