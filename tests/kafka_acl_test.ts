@@ -6,12 +6,14 @@
  * each logged in as its own role, still charge end to end.
  */
 import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
 import { join } from "node:path";
 import type { Broker } from "../scripts/broker.ts";
 import { grantNetwork } from "../scripts/kafka/secure.ts";
 import { networkTopics } from "../scripts/kafka/acls.ts";
 import { KafkaAccessDenied } from "../shared/kafka/access.ts";
 import { createKafka } from "../shared/kafka/client.ts";
+import { startConsumer } from "../shared/kafka/consumer.ts";
 import type { KafkaCredentials } from "../shared/kafka/credentials.ts";
 import { JsonProducer } from "../shared/kafka/producer.ts";
 import { E2E, freePort, secureBroker, ticketOf, withSecureScenario } from "./harness.ts";
@@ -160,4 +162,33 @@ Deno.test(
       await b.waitFor(/this Central now serves the network/, 30_000);
       await b.waitFor(/listening for monitors on port/, 30_000);
     }),
+);
+
+Deno.test(
+  "a consumer group its user may not use stops the start with one clear refusal, not a wait",
+  E2E,
+  async () => {
+    const { broker, topics } = await network();
+    const kafka = createKafka(broker.bootstrap, "acl-test", broker.credentials!.engine);
+    // The engine's user may read control_topic, but only in groups named ev-engine-*.
+    const started = startConsumer({
+      kafka,
+      groupId: `ev-central-${crypto.randomUUID()}`,
+      topics: [topics.control],
+      fromBeginning: false,
+      parse: (raw) => raw,
+      onBatch: () => {},
+    });
+    const timer = new AbortController();
+    const outcome = await Promise.race([
+      started.then((c) => c.stop().then(() => "started"), (e: Error) => e),
+      delay(30_000, "still waiting after 30 s", { signal: timer.signal }).catch(() => ""),
+    ]);
+    timer.abort();
+    assert.ok(outcome instanceof KafkaAccessDenied, String(outcome));
+    assert.match(
+      outcome.message,
+      /^Kafka user engine may not read .* in consumer group ev-central-/,
+    );
+  },
 );

@@ -26,6 +26,16 @@ export function kafkaUser(kafka: Kafka): string | undefined {
   return users.get(kafka);
 }
 
+const groupRefusals = new WeakSet<Kafka>();
+
+/**
+ * Notes that the broker refused `kafka` a consumer group. kafkajs throws only "Failed to find
+ * group coordinator" for it, the refusal being in its log alone (createKafka watches it).
+ */
+export function noteGroupRefused(kafka: Kafka): void {
+  groupRefusals.add(kafka);
+}
+
 /** What an ACL refusal was about, by kafkajs' error type. */
 const RESOURCES: Record<string, string> = {
   TOPIC_AUTHORIZATION_FAILED: "topic",
@@ -55,11 +65,14 @@ export function accessDenied(
           : `Kafka refused the credentials of user ${user} (wrong user or password)`,
       );
     }
-    const resource = type === undefined ? undefined : RESOURCES[type];
+    const refusedGroup = name === "KafkaJSGroupCoordinatorNotFound" && kafka !== undefined &&
+      groupRefusals.has(kafka);
+    const code = refusedGroup ? "GROUP_AUTHORIZATION_FAILED" : type;
+    const resource = code === undefined ? undefined : RESOURCES[code];
     if (resource !== undefined) {
       const asked = what ?? (topic ? `create topic ${topic}` : `use this ${resource}`);
       const who = user === undefined ? "a client without credentials" : `Kafka user ${user}`;
-      return new KafkaAccessDenied(`${who} may not ${asked} (${type})`);
+      return new KafkaAccessDenied(`${who} may not ${asked} (${code})`);
     }
   }
   return undefined;

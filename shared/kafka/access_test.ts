@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createKafka } from "./client.ts";
-import { accessDenied, KafkaAccessDenied } from "./access.ts";
+import { accessDenied, KafkaAccessDenied, noteGroupRefused } from "./access.ts";
 
 const kafka = createKafka("127.0.0.1:9", "t", {
   mechanism: "scram-sha-256",
@@ -43,4 +43,19 @@ Deno.test("other errors are not refusals", () => {
   assert.equal(accessDenied(new Error("Connection timeout"), kafka), undefined);
   assert.equal(accessDenied(protocol("NOT_LEADER_OR_FOLLOWER"), kafka), undefined);
   assert.equal(accessDenied("text", kafka), undefined);
+});
+
+Deno.test("a coordinator not found is a refused group only once the broker said so", () => {
+  const other = createKafka("127.0.0.1:9", "t", {
+    mechanism: "scram-sha-256",
+    username: "engine",
+    password: "x",
+  });
+  const notFound = error({ name: "KafkaJSGroupCoordinatorNotFound" });
+  assert.equal(accessDenied(notFound, other, "read c in consumer group g"), undefined);
+  noteGroupRefused(other);
+  assert.equal(
+    accessDenied(notFound, other, "read c in consumer group g")?.message,
+    "Kafka user engine may not read c in consumer group g (GROUP_AUTHORIZATION_FAILED)",
+  );
 });

@@ -8,13 +8,17 @@ import { type Admin, Kafka, logLevel, type SASLOptions } from "kafkajs";
 import "./kafkajs_warnings.ts";
 import { errorText, logger } from "../process/log.ts";
 import { retry } from "../process/retry.ts";
-import { accessDenied, KafkaAccessDenied, rememberUser } from "./access.ts";
+import { accessDenied, KafkaAccessDenied, noteGroupRefused, rememberUser } from "./access.ts";
 import type { KafkaCredentials } from "./credentials.ts";
 
 const kafkaLog = logger("kafka");
 
 const RETRIABLE =
   /coordinator is not available|not the correct coordinator|leadership election|rebalanc/i;
+
+// kafkajs drops this refusal and throws "Failed to find group coordinator" instead: its log
+// line is the only place that still says why.
+const GROUP_REFUSED = /Not authorized to access group/;
 
 /** Partitions per topic: enough to spread CPs, few enough for a laptop broker. */
 export const PARTITIONS = 3;
@@ -39,6 +43,7 @@ export function createKafka(
     logCreator: () => ({ level, log }) => {
       const { message, error } = log as { message: string; error?: string };
       const text = error ? `${message}: ${error}` : message;
+      if (GROUP_REFUSED.test(text)) noteGroupRefused(kafka);
       // kafkajs logs retriable conditions (a coordinator still being elected) as errors
       // and retries them itself; only what it gives up on deserves the operator's eye.
       if (level === logLevel.ERROR && !RETRIABLE.test(text)) kafkaLog.warn(text);

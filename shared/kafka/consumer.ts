@@ -192,7 +192,9 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     });
     current = consumer;
     lastFetch = undefined;
-    const ready = new Promise<void>((resolve) => {
+    let refuse = (_: Error) => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      refuse = reject;
       let joined = false;
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joined = true;
@@ -208,8 +210,16 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
       const again = e.payload.restart;
       // An ACL refusal names the user and what it may not do: kafkajs' text says neither.
       const what = `read ${opts.topics.join(", ")} in consumer group ${opts.groupId}`;
-      const why = accessDenied(e.payload.error, opts.kafka, what)?.message ??
-        errorText(e.payload.error);
+      const denied = accessDenied(e.payload.error, opts.kafka, what);
+      // Refused before it ever ran: a refusal is final, and the program says so and stops
+      // rather than wait for a consumer that cannot be ready.
+      if (denied && lastFetch === undefined && consumer === current && !replaced.has(consumer)) {
+        replaced.add(consumer);
+        void consumer.disconnect().catch(() => {});
+        refuse(denied);
+        return;
+      }
+      const why = denied?.message ?? errorText(e.payload.error);
       log.warn(
         `consumer ${opts.groupId} crashed: ${why}; ` +
           (again ? "kafkajs restarts it" : "starting a new one"),
@@ -236,6 +246,8 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
     });
     clearInterval(commitTimer);
     commitTimer = setInterval(() => void commit(consumer), COMMIT_EVERY_MS);
+    // Only the first launch's refusal is awaited (by startConsumer); a relaunch's is logged.
+    ready.catch(() => {});
     return { consumer, ready };
   };
 
