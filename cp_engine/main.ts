@@ -28,7 +28,7 @@ import { JsonProducer } from "../shared/kafka/producer.ts";
 import { errorText, logger } from "../shared/process/log.ts";
 import { parseControlMessage } from "../shared/protocol/messages.ts";
 import { newPairingSecret, pairingKey, validProof } from "../shared/protocol/pairing.ts";
-import { type MacKey, macKey } from "../shared/protocol/record_mac.ts";
+import { CurrentKey } from "../shared/protocol/record_mac.ts";
 import { readPairingFile, writePairingFile } from "../shared/process/pairing_file.ts";
 import { handleSignals, onShutdown, shutdown } from "../shared/process/shutdown.ts";
 import { groupFor, topicNames } from "../shared/kafka/topics.ts";
@@ -164,7 +164,7 @@ const unpaired = (cpId: string) =>
   (pairingFile ? `(on this PC it reads ${pairingFile}; elsewhere give both --pair)` : "(--pair)");
 
 /** The CP's key for its telemetry's codes: the last its monitor handed over, in memory only. */
-let cpKey: MacKey | undefined;
+const cpKey = new CurrentKey();
 
 let server;
 try {
@@ -176,7 +176,7 @@ try {
       }
       const first = engine.cpId === undefined;
       if (!engine.claim(cpId)) return `this engine belongs to another CP, not ${cpId}`;
-      if (key && key.id !== cpKey?.id) cpKey = macKey(key);
+      if (key) cpKey.set(key);
       engine.heard("monitor", Date.now());
       if (first) {
         log.info(`serving CP ${cpId}`);
@@ -195,7 +195,7 @@ onShutdown("health server", () => server.close());
 
 const kafka = createKafka(brokerText, "ev-engine", config.kafka);
 const producer = new JsonProducer(kafka);
-const sender = new TelemetrySender(producer, topics.telemetry, log, () => cpKey);
+const sender = new TelemetrySender(producer, topics.telemetry, log, () => cpKey.get());
 
 /** Makes the record lines durable, then sends: a message never outruns its record. */
 function apply(effects: Effects): void {

@@ -19,7 +19,7 @@ import { JsonProducer } from "../shared/kafka/producer.ts";
 import { stdinLines } from "../shared/term/input.ts";
 import { IoLag } from "../shared/net/io_lag.ts";
 import { setLevel } from "../shared/process/log.ts";
-import { type MacKey, macKey, signedHeaders } from "../shared/protocol/record_mac.ts";
+import { CurrentKey, type MacKey, signedHeaders } from "../shared/protocol/record_mac.ts";
 import {
   type ControlMessage,
   parseControlMessage,
@@ -84,7 +84,7 @@ export class Fleet {
   #consumer?: RunningConsumer;
   readonly #topics = topicNames();
   #driverSeq = 0;
-  readonly #macKeys = new Map<string, MacKey>();
+  readonly #macKeys = new Map<string, CurrentKey>();
   #stopIoLag = () => {};
 
   constructor(readonly options: FleetOptions) {}
@@ -270,9 +270,10 @@ export class Fleet {
   #macKey(cpId: string): MacKey | undefined {
     const key = this.links.get(cpId)?.cpKey;
     if (!key) return undefined;
-    let mac = this.#macKeys.get(cpId);
-    if (mac?.id !== key.id) this.#macKeys.set(cpId, mac = macKey(key));
-    return mac;
+    let current = this.#macKeys.get(cpId);
+    if (!current) this.#macKeys.set(cpId, current = new CurrentKey());
+    current.set(key);
+    return current.get();
   }
 
   /** Closes one CP's monitor link (as if its monitor died). */

@@ -115,3 +115,25 @@ function equalText(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
+
+/**
+ * The key a CP signs with now, as handed over again and again (every health check, every
+ * WELCOME): converted once per new key. A key is new when its number or its secret differ:
+ * two Centrals on different databases both number their first key 1.
+ */
+export class CurrentKey {
+  #wire?: CpKey;
+  #mac?: MacKey;
+
+  /** Takes `key` as the current one. */
+  set(key: CpKey): void {
+    if (this.#wire?.id === key.id && this.#wire.secret === key.secret) return;
+    this.#wire = key;
+    this.#mac = macKey(key);
+  }
+
+  /** The current key, if one came yet. */
+  get(): MacKey | undefined {
+    return this.#mac;
+  }
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   cpKeyField,
+  CurrentKey,
   KEY_HEADER,
   MAC_HEADER,
   macKey,
@@ -70,4 +71,19 @@ Deno.test("record mac: a key on the wire is validated", () => {
   for (const bad of [{ id: -1, secret: key.secret }, { id: 1, secret: "ab" }, { id: 1 }, "x"]) {
     assert.throws(() => cpKeyField(bad, "cp_key"), ValidationError);
   }
+});
+
+Deno.test("record mac: the current key changes with a new number or a new secret", async () => {
+  const current = new CurrentKey();
+  assert.equal(current.get(), undefined);
+  const first = newCpKey(1);
+  current.set(first);
+  const mac = current.get();
+  current.set({ ...first });
+  assert.equal(current.get(), mac, "the same key handed over again is not converted again");
+  // Another Central (another database) numbers its first key 1 too.
+  const other = newCpKey(1);
+  current.set(other);
+  const headers = await signedHeaders(current.get()!, text);
+  assert.equal(await macRefusal([macKey(other)], text, headers), undefined);
 });
