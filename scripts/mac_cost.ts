@@ -31,7 +31,12 @@ export async function macCost(n = 20_000): Promise<MacCost> {
     importe_eur: 0.37,
     seq: 12,
   });
-  const headers = await signedHeaders(key, text);
+  // As kafkajs hands them to Central: bytes.
+  const headers = Object.fromEntries(
+    Object.entries(await signedHeaders(key, text)).map((
+      [k, v],
+    ) => [k, new TextEncoder().encode(v)]),
+  );
   const web = await crypto.subtle.importKey(
     "raw",
     key.bytes.slice(),
