@@ -42,9 +42,13 @@ export class CpKeyRing {
     return issued;
   }
 
-  /** Why a record of `cpId` (value `text`) is not authentic, or undefined when it is. */
-  refusal(cpId: string, text: string, headers: RecordHeaders): Promise<string | undefined> {
-    return macRefusal(this.#keys.get(cpId)?.valid ?? [], text, headers);
+  /** Why a record of `cpId` (its value's bytes or text) is not authentic, or undefined. */
+  refusal(
+    cpId: string,
+    value: string | Uint8Array,
+    headers: RecordHeaders,
+  ): Promise<string | undefined> {
+    return macRefusal(this.#keys.get(cpId)?.valid ?? [], value, headers);
   }
 
   #set(k: IssuedKeys): void {

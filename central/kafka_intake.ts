@@ -138,7 +138,7 @@ export class KafkaIntake {
     for (const c of batch) {
       const m = c.message;
       if (m.type === "TELEMETRY" || m.type === "SUPPLY_END") {
-        const why = await this.keys.refusal(m.cp_id, c.text, c.headers);
+        const why = await this.keys.refusal(m.cp_id, c.bytes, c.headers);
         if (why) {
           this.#refused(c, m.cp_id, why);
           continue;

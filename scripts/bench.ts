@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--steps 100,1000,5000,10000] [--window 10] [--fleet-nice 19]
- * [--central-nice -10] [--profile]`: how far one Central goes.
+ * [--central-nice -10] [--central-root DIR] [--profile]`: how far one Central goes.
  *
  * First what checking a record's code costs (scripts/mac_cost.ts), and the raw ceiling: a bare
  * kafkajs producer → consumer of telemetry-sized messages on
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     "fleet-nice": { type: "string", default: "0" },
     "central-nice": { type: "string", default: "0" },
+    "central-root": { type: "string" },
   },
 });
 // The fleets stand in for charging points on machines of their own; on this one they run
@@ -52,6 +53,11 @@ const fleetNice = Number(values["fleet-nice"]);
 // own: on 2 cores shared with 10,000 simulated CPs, the scheduler otherwise preempts its
 // event loop for up to ~120 ms at a time.
 const centralNice = Number(values["central-nice"]);
+// `--central-root DIR` runs the Central of another checkout (an older commit's clone) under
+// this checkout's broker, fleets and probe, its fleets signing every record with keys of
+// their own when that Central issues none: what a change costs Central itself, with the
+// rest of the machine's load the same on both sides.
+const centralRoot = values["central-root"] ?? ROOT;
 const steps = values.steps!.split(",").map(Number);
 const windowS = Number(values.window);
 setLevel("error");
@@ -247,7 +253,7 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
       "--quiet",
       ...(values.profile ? [`--inspect=127.0.0.1:${inspect}`] : []),
       ...p.flags,
-      join(ROOT, p.entry),
+      join(centralRoot, p.entry),
       String(port),
       bootstrap!,
       join(dir, "c.db"),
@@ -293,6 +299,7 @@ async function step(cps: number, ceiling: number): Promise<StepResult> {
         "--fault-rate=0",
         "--unknown-share=0",
         "--duration=3600",
+        ...(values["central-root"] ? ["--own-keys"] : []),
       ]);
       fleets.push(fleet);
       spare = (await fleet.next()).spare as string[];
@@ -441,6 +448,7 @@ const json = JSON.stringify(
     window_s: windowS,
     fleet_nice: fleetNice,
     central_nice: centralNice,
+    central_root: centralRoot,
     steps: results,
   },
   null,

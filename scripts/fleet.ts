@@ -19,7 +19,7 @@ import { JsonProducer } from "../shared/kafka/producer.ts";
 import { stdinLines } from "../shared/term/input.ts";
 import { IoLag } from "../shared/net/io_lag.ts";
 import { setLevel } from "../shared/process/log.ts";
-import { CurrentKey, type MacKey, signedHeaders } from "../shared/protocol/record_mac.ts";
+import { CurrentKey, type MacKey, newCpKey, signedHeaders } from "../shared/protocol/record_mac.ts";
 import {
   type ControlMessage,
   parseControlMessage,
@@ -52,7 +52,16 @@ export interface FleetOptions {
   first?: number;
   /** CPs left out of `supplyAll`, kept free for other drivers (the bench's probe). */
   spare?: number;
+  /**
+   * Sign with a key of the fleet's own when Central issued none: a Central from before
+   * signed telemetry then gets the same records as one that checks them, so the bench can
+   * compare the two under one load (`deno task bench --central-root`).
+   */
+  ownKeys?: boolean;
 }
+
+// One key for every CP of a fleet that signs on its own (FleetOptions.ownKeys).
+const OWN_KEY = newCpKey(1);
 
 /** Engines tick in this many groups spread over the second, as real CPs are not in step. */
 const TICK_GROUPS = 10;
@@ -268,7 +277,8 @@ export class Fleet {
   }
 
   #macKey(cpId: string): MacKey | undefined {
-    const key = this.links.get(cpId)?.cpKey;
+    const key = this.links.get(cpId)?.cpKey ??
+      (this.options.ownKeys && this.links.get(cpId)?.registered ? OWN_KEY : undefined);
     if (!key) return undefined;
     let current = this.#macKeys.get(cpId);
     if (!current) this.#macKeys.set(cpId, current = new CurrentKey());
@@ -344,6 +354,7 @@ if (import.meta.main) {
       control: { type: "boolean", default: false },
       "kafka-user": { type: "string" },
       "kafka-password-file": { type: "string" },
+      "own-keys": { type: "boolean", default: false },
     },
   });
   let credentials: KafkaCredentials | undefined;
@@ -368,6 +379,7 @@ if (import.meta.main) {
     durationS: Number(values.duration),
     supplyAll: values["supply-all"]!,
     credentials,
+    ownKeys: values["own-keys"]!,
   });
   await fleet.start();
   await fleet.registered(600_000);

@@ -52,7 +52,7 @@ export async function macCost(n = 20_000): Promise<MacCost> {
     return Math.round(((performance.now() - t0) * 1000 / n) * 100) / 100;
   };
   return {
-    blake3_keyed_us: await time(() => macRefusal([key], text, headers)),
+    blake3_keyed_us: await time(() => macRefusal([key], bytes, headers)),
     hmac_sha256_node_us: await time(() => createHmac("sha256", key.bytes).update(text).digest()),
     hmac_sha256_webcrypto_us: await time(() => crypto.subtle.sign("HMAC", web, bytes)),
     json_parse_us: await time(() => JSON.parse(text)),

@@ -31,6 +31,8 @@ export interface KafkaRecord {
   timestamp: number;
   key: string | undefined;
   text: string;
+  /** The value's bytes as the broker holds them: what a CP's authentication code covers. */
+  bytes: Uint8Array;
   /** The record's headers as kafkajs gives them (e.g. a CP's authentication code). */
   headers: IHeaders | undefined;
 }
@@ -321,6 +323,7 @@ export async function startConsumer<T>(opts: ConsumerOptions<T>): Promise<Runnin
 }
 
 const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 // Built with its `message` slot from the start, so that every record has one shape.
 function toRecord(topic: string, partition: number, m: KafkaMessage): Consumed<unknown> {
@@ -331,6 +334,7 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): Consumed<u
     timestamp: Number(m.timestamp),
     key: m.key ? decoder.decode(m.key) : undefined,
     text: m.value ? decoder.decode(m.value) : "",
+    bytes: m.value ?? EMPTY,
     headers: m.headers,
     message: undefined,
   };

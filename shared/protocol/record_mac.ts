@@ -57,9 +57,13 @@ export function macKey(key: CpKey): MacKey {
   return { id: key.id, bytes };
 }
 
-/** The code of `text` (a record's value) under `key`. */
-export function recordMac(key: MacKey, text: string): Promise<string> {
-  return blake3(text, 256, key.bytes);
+/**
+ * The code of a record's value under `key`: a string counts as its UTF-8 bytes, so the
+ * engine signs its text and Central checks the bytes it consumed, without encoding the
+ * text again (a third of a check's cost).
+ */
+export function recordMac(key: MacKey, value: string | Uint8Array): Promise<string> {
+  return blake3(value, 256, key.bytes);
 }
 
 /** The headers that sign a record whose value is `text`. */
@@ -76,14 +80,14 @@ export type RecordHeaders =
   | undefined;
 
 /**
- * Why the record whose value is `text` is not authentic for a CP whose valid keys are `keys`
+ * Why the record whose value is `value` is not authentic for a CP whose valid keys are `keys`
  * (the current and the one before, as records signed just before a registration may still be
  * on their way), or undefined when it is. The headers are read as the bytes kafkajs gives,
  * without decoding them: Central checks ten thousand records a second.
  */
 export function macRefusal(
   keys: readonly MacKey[],
-  text: string,
+  value: string | Uint8Array,
   headers: RecordHeaders,
 ): Promise<string | undefined> {
   const keyId = header(headers, KEY_HEADER);
@@ -95,7 +99,7 @@ export function macRefusal(
     if (keys.length === 0) return refused("no key issued to this CP");
     return refused(`key ${textOf(keyId).slice(0, 20)} not valid`);
   }
-  return recordMac(key, text).then((expected) =>
+  return recordMac(key, value).then((expected) =>
     equalHex(expected, mac) ? undefined : "wrong authentication code"
   );
 }

@@ -27,6 +27,16 @@ Deno.test("record mac: a record signed with a key checks with it, as Kafka hands
   assert.equal(await macRefusal([key], text, bytes), undefined);
 });
 
+Deno.test("record mac: the engine signs its text, Central checks the value's bytes", async () => {
+  const key = macKey(newCpKey(2));
+  // Not only ASCII: a string and its UTF-8 bytes must give one code.
+  const named = JSON.stringify({ type: "TELEMETRY", cp_id: "CP-Ñandú-€", seq: 1 });
+  const headers = await signedHeaders(key, named);
+  assert.equal(await macRefusal([key], new TextEncoder().encode(named), headers), undefined);
+  const latin1 = Uint8Array.from(named, (c) => c.charCodeAt(0) & 0xff);
+  assert.equal(await macRefusal([key], latin1, headers), "wrong authentication code");
+});
+
 Deno.test("record mac: the previous key is still valid, an older or a stranger's is not", async () => {
   const [k1, k2, k3] = [1, 2, 3].map((id) => macKey(newCpKey(id)));
   const byK2 = await signedHeaders(k2, text);
